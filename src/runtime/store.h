@@ -1,0 +1,112 @@
+#pragma once
+// Runtime objects: functions, tables, globals, instances, and the store that owns them.
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "runtime/memory.h"
+#include "runtime/trap.h"
+#include "runtime/value.h"
+#include "wasm/module.h"
+
+namespace wasipy::runtime {
+
+struct Instance;
+class Store;
+
+/// What a host function sees of its caller.
+struct CallContext {
+  Store* store = nullptr;
+  Instance* caller = nullptr;  ///< the instance whose code made the call (null from the host)
+  /// The caller's memory 0, if it has one (WASI works on it).
+  Memory* memory() const;
+};
+
+/// A host function reads its arguments from io[0..params) and writes its
+/// results to io[0..results); io holds max(params, results) slots.
+/// Returning a Trap aborts the guest (a WASI proc_exit is TrapKind::Exit).
+using HostFunction = std::function<std::optional<Trap>(CallContext&, std::span<RawValue> io)>;
+
+struct FuncInstance {
+  wasm::FuncType type;
+  uint32_t type_id = 0;        ///< interned in the store: equal ids <=> equal types
+  Instance* instance = nullptr;  ///< defining instance (wasm functions)
+  uint32_t index = 0;          ///< index in the defining instance's function space
+  HostFunction host;           ///< set for host functions
+  void* code = nullptr;        ///< the tier's compiled entry for this function
+  std::string name;            ///< for backtraces
+
+  bool is_host() const { return static_cast<bool>(host); }
+};
+
+struct Table {
+  wasm::TableType type;
+  std::vector<RawValue> elements;
+
+  uint32_t size() const { return uint32_t(elements.size()); }
+  /// Returns the old size, or -1 when the limits or the host refuse.
+  int64_t grow(uint32_t delta, RawValue init);
+};
+
+struct Global {
+  wasm::GlobalType type;
+  RawValue value = 0;
+};
+
+using Extern = std::variant<FuncInstance*, Table*, Memory*, Global*>;
+
+/// The tier's compiled form of an instance's code; owned by the instance.
+struct CompiledCode {
+  virtual ~CompiledCode() = default;
+};
+
+struct Instance {
+  std::shared_ptr<const wasm::Module> module;
+  std::vector<FuncInstance*> funcs;
+  std::vector<Table*> tables;
+  std::vector<Memory*> memories;
+  std::vector<Global*> globals;
+  std::vector<uint32_t> type_ids;  ///< module type index -> store type id
+  /// Element segments as resolved references; emptied by elem.drop (and for
+  /// active and declarative segments once instantiated).
+  std::vector<std::vector<RawValue>> elems;
+  /// Data segments as views into module->bytes; emptied by data.drop.
+  std::vector<std::span<const uint8_t>> datas;
+  std::map<std::string, Extern, std::less<>> exports;
+  std::unique_ptr<CompiledCode> compiled;
+
+  std::optional<Extern> export_named(std::string_view name) const;
+  FuncInstance* exported_func(std::string_view name) const;
+};
+
+/// Owns every runtime object; pointers into it stay valid for its lifetime.
+class Store {
+ public:
+  Store();
+  ~Store();
+
+  uint32_t intern(const wasm::FuncType& type);
+  FuncInstance* add_host_function(wasm::FuncType type, HostFunction fn, std::string name);
+  FuncInstance* add_function(FuncInstance f);
+  Table* add_table(wasm::TableType type, RawValue init = 0);
+  std::expected<Memory*, std::string> add_memory(wasm::MemoryType type);
+  Global* add_global(wasm::GlobalType type, RawValue value);
+  Instance* add_instance();
+
+ private:
+  std::vector<wasm::FuncType> types_;
+  std::deque<FuncInstance> funcs_;
+  std::deque<Table> tables_;
+  std::vector<std::unique_ptr<Memory>> memories_;
+  std::deque<Global> globals_;
+  std::deque<Instance> instances_;
+};
+
+}  // namespace wasipy::runtime

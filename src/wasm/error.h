@@ -1,0 +1,39 @@
+#pragma once
+// Errors as values for every stage that reads or checks a module.
+#include <cstddef>
+#include <expected>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace wasipy::wasm {
+
+/// Which rule of the spec a rejection belongs to; the spec runner matches
+/// assert_malformed / assert_invalid / unsupported features on this.
+enum class ErrorKind { Malformed, Invalid, Unsupported };
+
+struct Error {
+  ErrorKind kind = ErrorKind::Malformed;
+  std::string message;  ///< one line: "<section> at byte offset N: <rule broken>"
+};
+
+template <class T>
+using Expected = std::expected<T, Error>;
+
+inline std::unexpected<Error> fail(ErrorKind kind, std::string message) {
+  return std::unexpected(Error{kind, std::move(message)});
+}
+
+template <class... Args>
+std::unexpected<Error> malformed(size_t offset, fmt::format_string<Args...> f, Args&&... args) {
+  return fail(ErrorKind::Malformed,
+              fmt::format("at byte offset {}: {}", offset, fmt::format(f, std::forward<Args>(args)...)));
+}
+
+template <class... Args>
+std::unexpected<Error> invalid(size_t offset, fmt::format_string<Args...> f, Args&&... args) {
+  return fail(ErrorKind::Invalid,
+              fmt::format("at byte offset {}: {}", offset, fmt::format(f, std::forward<Args>(args)...)));
+}
+
+}  // namespace wasipy::wasm
