@@ -46,6 +46,10 @@ struct FuncInstance {
   bool is_host() const { return static_cast<bool>(host); }
 };
 
+/// Beyond this many entries a table cannot be created or grown: the host
+/// refuses rather than let a guest exhaust its memory.
+constexpr uint64_t kMaxTableEntries = 10'000'000;
+
 struct Table {
   wasm::TableType type;
   std::vector<RawValue> elements;
@@ -95,6 +99,7 @@ class Store {
   uint32_t intern(const wasm::FuncType& type);
   FuncInstance* add_host_function(wasm::FuncType type, HostFunction fn, std::string name);
   FuncInstance* add_function(FuncInstance f);
+  /// The caller checks type.limits.min <= kMaxTableEntries.
   Table* add_table(wasm::TableType type, RawValue init = 0);
   std::expected<Memory*, std::string> add_memory(wasm::MemoryType type);
   Global* add_global(wasm::GlobalType type, RawValue value);

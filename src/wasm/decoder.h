@@ -1,6 +1,7 @@
 #pragma once
 #include <span>
 
+#include "wasm/error.h"
 #include "wasm/module.h"
 
 namespace wasipy::wasm {

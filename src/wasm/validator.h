@@ -1,4 +1,5 @@
 #pragma once
+#include "wasm/error.h"
 #include "wasm/module.h"
 
 namespace wasipy::wasm {

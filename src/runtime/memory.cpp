@@ -1,0 +1,51 @@
+#include "runtime/memory.h"
+
+#include <sys/mman.h>
+
+#include <fmt/format.h>
+
+namespace wasipy::runtime {
+
+namespace {
+// Past the largest possible memory, so an access that starts in bounds and
+// runs over the end faults instead of touching a neighbour.
+constexpr uint64_t kGuardBytes = 64 * 1024;
+}  // namespace
+
+std::expected<Memory*, std::string> Memory::create(wasm::MemoryType type) {
+  uint64_t max_pages = type.limits.max ? std::min<uint64_t>(*type.limits.max, wasm::kMaxPages) : wasm::kMaxPages;
+  uint64_t reserve = max_pages * wasm::kPageSize + kGuardBytes;
+  void* p = mmap(nullptr, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) {
+    return std::unexpected(fmt::format("cannot reserve {} MiB of address space for a linear memory", reserve >> 20));
+  }
+  auto* m = new Memory();
+  m->base_ = static_cast<uint8_t*>(p);
+  m->reserved_ = reserve;
+  m->max_pages_ = type.limits.max;
+  if (m->grow(type.limits.min) < 0) {
+    delete m;
+    return std::unexpected(fmt::format("cannot allocate {} pages ({} MiB) of linear memory", type.limits.min,
+                                       (type.limits.min * wasm::kPageSize) >> 20));
+  }
+  return m;
+}
+
+Memory::~Memory() {
+  if (base_) munmap(base_, reserved_);
+}
+
+wasm::MemoryType Memory::type() const { return wasm::MemoryType{wasm::Limits{pages(), max_pages_}}; }
+
+int64_t Memory::grow(uint64_t delta) {
+  uint64_t old_pages = pages();
+  uint64_t limit = max_pages_ ? std::min<uint64_t>(*max_pages_, wasm::kMaxPages) : wasm::kMaxPages;
+  if (delta > limit || old_pages + delta > limit) return -1;
+  if (delta == 0) return int64_t(old_pages);
+  uint64_t bytes = delta * wasm::kPageSize;
+  if (mprotect(base_ + size_, bytes, PROT_READ | PROT_WRITE) != 0) return -1;
+  size_ += bytes;
+  return int64_t(old_pages);
+}
+
+}  // namespace wasipy::runtime

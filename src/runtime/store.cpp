@@ -1,0 +1,78 @@
+#include "runtime/store.h"
+
+namespace wasipy::runtime {
+
+Memory* CallContext::memory() const {
+  if (!caller || caller->memories.empty()) return nullptr;
+  return caller->memories[0];
+}
+
+int64_t Table::grow(uint32_t delta, RawValue init) {
+  uint64_t old = elements.size();
+  uint64_t limit = type.limits.max ? *type.limits.max : 0xFFFFFFFFull;
+  if (old + delta > limit || old + delta > kMaxTableEntries) return -1;
+  elements.resize(old + delta, init);
+  return int64_t(old);
+}
+
+std::optional<Extern> Instance::export_named(std::string_view name) const {
+  auto it = exports.find(name);
+  if (it == exports.end()) return std::nullopt;
+  return it->second;
+}
+
+FuncInstance* Instance::exported_func(std::string_view name) const {
+  auto e = export_named(name);
+  if (!e) return nullptr;
+  auto* f = std::get_if<FuncInstance*>(&*e);
+  return f ? *f : nullptr;
+}
+
+Store::Store() = default;
+Store::~Store() = default;
+
+uint32_t Store::intern(const wasm::FuncType& type) {
+  for (size_t i = 0; i < types_.size(); ++i) {
+    if (types_[i] == type) return uint32_t(i);
+  }
+  types_.push_back(type);
+  return uint32_t(types_.size() - 1);
+}
+
+FuncInstance* Store::add_host_function(wasm::FuncType type, HostFunction fn, std::string name) {
+  FuncInstance f;
+  f.type_id = intern(type);
+  f.type = std::move(type);
+  f.host = std::move(fn);
+  f.name = std::move(name);
+  return add_function(std::move(f));
+}
+
+FuncInstance* Store::add_function(FuncInstance f) {
+  funcs_.push_back(std::move(f));
+  return &funcs_.back();
+}
+
+Table* Store::add_table(wasm::TableType type, RawValue init) {
+  tables_.push_back(Table{type, std::vector<RawValue>(type.limits.min, init)});
+  return &tables_.back();
+}
+
+std::expected<Memory*, std::string> Store::add_memory(wasm::MemoryType type) {
+  auto m = Memory::create(type);
+  if (!m) return std::unexpected(m.error());
+  memories_.emplace_back(*m);
+  return *m;
+}
+
+Global* Store::add_global(wasm::GlobalType type, RawValue value) {
+  globals_.push_back(Global{type, value});
+  return &globals_.back();
+}
+
+Instance* Store::add_instance() {
+  instances_.emplace_back();
+  return &instances_.back();
+}
+
+}  // namespace wasipy::runtime
