@@ -24,8 +24,9 @@ class Interpreter final : public runtime::Engine {
   std::optional<runtime::Trap> call(runtime::Store& store, runtime::FuncInstance& f,
                                     std::span<runtime::RawValue> io) override;
 
+  struct State;  ///< the value stack and call frames (defined in interpreter.cpp)
+
  private:
-  struct State;
   std::unique_ptr<State> state_;
 };
 
