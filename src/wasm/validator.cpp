@@ -72,6 +72,7 @@ class Validator {
  public:
   explicit Validator(const Module& m) : m_(m) {}
   Expected<std::vector<FunctionInfo>> run();
+  Expected<void> decode_bodies() const;
 
  private:
   Expected<void> limits(const Limits& l, uint64_t bound, size_t at, const char* what);
@@ -210,6 +211,7 @@ Expected<FunctionInfo> Validator::function(uint32_t index, const Function& f) {
 
   InstrReader reader(m_.body(f), f.body_start);
   bool has_data_count = m_.data_count.has_value();
+  size_t data_segments = has_data_count ? *m_.data_count : m_.datas.size();
   while (!ctrls_.empty()) {
     if (reader.at_end()) return malformed(reader.offset(), "unexpected end of section or function (END opcode expected) in function {}", index);
     TRY(in, reader.next());
@@ -435,16 +437,16 @@ Expected<FunctionInfo> Validator::function(uint32_t index, const Function& f) {
         CHECK(pop(ValType::I32));
         break;
       case Opcode::MemoryInit:
-        if (!has_data_count) return malformed(in.offset, "data count section required for memory.init");
         if (m_.memory_count() == 0) return bad("unknown memory 0");
-        if (in.a >= *m_.data_count) return bad("unknown data segment {}", in.a);
+        if (in.a >= data_segments) return bad("unknown data segment {}", in.a);
+        if (!has_data_count) return malformed(in.offset, "data count section required for memory.init");
         CHECK(pop(ValType::I32));
         CHECK(pop(ValType::I32));
         CHECK(pop(ValType::I32));
         break;
       case Opcode::DataDrop:
+        if (in.a >= data_segments) return bad("unknown data segment {}", in.a);
         if (!has_data_count) return malformed(in.offset, "data count section required for data.drop");
-        if (in.a >= *m_.data_count) return bad("unknown data segment {}", in.a);
         break;
       case Opcode::I32Const: push(ValType::I32); break;
       case Opcode::I64Const: push(ValType::I64); break;
@@ -551,11 +553,53 @@ Expected<std::vector<FunctionInfo>> Validator::run() {
   return infos;
 }
 
+// Decodes every body without checking types, following only block nesting.
+// A module that is both malformed and invalid must be reported as malformed,
+// and typing stops at the first error, so this runs when typing failed.
+Expected<void> Validator::decode_bodies() const {
+  for (const auto& f : m_.functions) {
+    InstrReader reader(m_.body(f), f.body_start);
+    uint32_t depth = 1;
+    while (depth > 0) {
+      if (reader.at_end()) return malformed(reader.offset(), "unexpected end of section or function (END opcode expected)");
+      TRY(in, reader.next());
+      switch (in.op) {
+        case Opcode::Block:
+        case Opcode::Loop:
+        case Opcode::If:
+          if (in.block_type < 0 && in.block_type != -64) {
+            switch (uint8_t(0x80 + in.block_type)) {
+              case 0x7F: case 0x7E: case 0x7D: case 0x7C: case 0x70: case 0x6F: break;
+              default: return malformed(in.offset, "malformed block type");
+            }
+          }
+          ++depth;
+          break;
+        case Opcode::End:
+          --depth;
+          break;
+        case Opcode::MemoryInit:
+        case Opcode::DataDrop:
+          if (!m_.data_count && in.a < m_.datas.size()) return malformed(in.offset, "data count section required");
+          break;
+        default:
+          break;
+      }
+    }
+    if (!reader.at_end()) return malformed(reader.offset(), "section size mismatch: code continues after the function's final end");
+  }
+  return {};
+}
+
 }  // namespace
 
 Expected<std::vector<FunctionInfo>> validate(const Module& module) {
   Validator v(module);
-  return v.run();
+  auto result = v.run();
+  if (!result && result.error().kind == ErrorKind::Invalid) {
+    if (auto decoded = v.decode_bodies(); !decoded) return std::unexpected(decoded.error());
+  }
+  return result;
 }
 
 }  // namespace wasipy::wasm
