@@ -41,9 +41,9 @@ std::expected<FdEntry*, Errno> entry(Ctx& c, uint32_t fd, uint64_t needed = 0) {
 }
 
 std::expected<FdEntry*, Errno> dir_entry(Ctx& c, uint32_t fd, uint64_t needed) {
-  auto e = entry(c, fd, needed);
-  if (e && !(*e)->is_dir()) return std::unexpected(Errno::Notdir);
-  return e;
+  FdEntry* e = c.s.fds.get(fd);
+  if (e && !e->is_dir()) return std::unexpected(Errno::Notdir);
+  return entry(c, fd, needed);
 }
 
 /// The guest's iovec array as host iovecs; every buffer is bounds-checked.
