@@ -30,6 +30,81 @@ IOp numeric_iop(Opcode op) {
   }
 }
 
+IOp numeric_imm_iop(Opcode op) {
+  switch (op) {
+#define WASM_OP(Name, code, text)
+#define WASM_LOAD(Name, code, text, type, align)
+#define WASM_STORE(Name, code, text, type, align)
+#define WASIPY_IMM_None(Name)
+#define WASIPY_IMM_I32(Name) \
+  case Opcode::Name:         \
+    return IOp::Name##Imm;
+#define WASIPY_IMM_I64(Name) WASIPY_IMM_I32(Name)
+#define WASIPY_IMM_F32(Name) WASIPY_IMM_I32(Name)
+#define WASIPY_IMM_F64(Name) WASIPY_IMM_I32(Name)
+#define WASM_NUMERIC(Name, code, text, a, b, r) WASIPY_IMM_##b(Name)
+#include "wasm/opcodes.def"
+#undef WASIPY_IMM_None
+#undef WASIPY_IMM_I32
+#undef WASIPY_IMM_I64
+#undef WASIPY_IMM_F32
+#undef WASIPY_IMM_F64
+    default:
+      return IOp::Count;
+  }
+}
+
+/// The integer compare that holds exactly when `cmp` does not.
+IOp negated(IOp cmp) {
+  switch (cmp) {
+    case IOp::I32Eq: return IOp::I32Ne;
+    case IOp::I32Ne: return IOp::I32Eq;
+    case IOp::I32LtS: return IOp::I32GeS;
+    case IOp::I32GeS: return IOp::I32LtS;
+    case IOp::I32LtU: return IOp::I32GeU;
+    case IOp::I32GeU: return IOp::I32LtU;
+    case IOp::I32GtS: return IOp::I32LeS;
+    case IOp::I32LeS: return IOp::I32GtS;
+    case IOp::I32GtU: return IOp::I32LeU;
+    case IOp::I32LeU: return IOp::I32GtU;
+    case IOp::I64Eq: return IOp::I64Ne;
+    case IOp::I64Ne: return IOp::I64Eq;
+    case IOp::I64LtS: return IOp::I64GeS;
+    case IOp::I64GeS: return IOp::I64LtS;
+    case IOp::I64LtU: return IOp::I64GeU;
+    case IOp::I64GeU: return IOp::I64LtU;
+    case IOp::I64GtS: return IOp::I64LeS;
+    case IOp::I64LeS: return IOp::I64GtS;
+    case IOp::I64GtU: return IOp::I64LeU;
+    case IOp::I64LeU: return IOp::I64GtU;
+    default: return IOp::Count;
+  }
+}
+
+/// The fused compare-and-branch for a compare (plain or Imm form), or Count.
+IOp fused_branch(IOp cmp, bool imm) {
+  switch (cmp) {
+#define WASIPY_FUSED(Cmp) \
+  case IOp::Cmp:          \
+    return imm ? IOp::BrIf##Cmp##Imm : IOp::BrIf##Cmp;
+    WASIPY_FUSED_COMPARES(WASIPY_FUSED)
+#undef WASIPY_FUSED
+    default: return IOp::Count;
+  }
+}
+
+/// The plain compare behind an Imm form, or Count.
+IOp without_imm(IOp op) {
+  switch (op) {
+#define WASIPY_FUSED(Cmp) \
+  case IOp::Cmp##Imm:     \
+    return IOp::Cmp;
+    WASIPY_FUSED_COMPARES(WASIPY_FUSED)
+#undef WASIPY_FUSED
+    default: return IOp::Count;
+  }
+}
+
 enum class Family { Other, Unary, Binary, Load, Store };
 
 Family family_of(Opcode op) {
@@ -165,10 +240,26 @@ class FunctionCompiler {
   }
   /// Emits an instruction whose first operand word starts with its result slot.
   void result_op(IOp o, uint32_t dst, uint32_t a = 0, uint32_t b = 0) {
+    last_instr_start_ = code_.size();
+    last_iop_ = o;
     op(o);
     last_dst_word_ = code_.size();
     last_dst_pos_ = dst - locals_;
     word(pack(dst, a, b));
+  }
+
+  /// A conditional jump, ready to emit once its target is known.
+  struct CondJump {
+    IOp op;
+    uint32_t a = 0, b = 0;
+    bool has_imm = false;
+    Word imm = 0;
+  };
+  CondJump take_condition(bool jump_when_true);
+  void emit_cond_jump(const CondJump& j) {
+    op(j.op);
+    word(pack(j.a, j.b));
+    if (j.has_imm) word(j.imm);
   }
 
   void set_local(uint32_t local);
@@ -176,6 +267,8 @@ class FunctionCompiler {
   void emit_return();
   void emit_branch(uint32_t depth);
   bool branch_needs_moves(uint32_t depth) const;
+  bool branch_needs_moves_after_condition(uint32_t depth) const;
+  bool needs_moves(uint32_t depth, size_t stack_size) const;
   void jump_to_label(Label& target);
   void make_dead() {
     stack_.resize(labels_.back().height);
@@ -202,10 +295,45 @@ class FunctionCompiler {
   std::vector<size_t> jumps_;
   size_t last_dst_word_ = kNoFixup;
   size_t last_dst_pos_ = 0;
+  size_t last_instr_start_ = 0;
+  IOp last_iop_ = IOp::Count;
   bool dead_ = false;
   uint32_t dead_depth_ = 0;
   bool done_ = false;
 };
+
+// Pops the condition of a br_if or if. When the compare that computed it was
+// the last instruction, that compare is taken back and fused into the jump.
+FunctionCompiler::CondJump FunctionCompiler::take_condition(bool jump_when_true) {
+  size_t pos = stack_.size() - 1;
+  if (stack_.back().kind == Operand::Slot && last_dst_word_ != kNoFixup && last_dst_pos_ == pos) {
+    Word w = code_[last_instr_start_ + 1];
+    uint32_t a = uint32_t((w >> kSlotBits) & kSlotMask), b = uint32_t(w >> (2 * kSlotBits));
+    IOp cmp = last_iop_;
+    bool imm = false;
+    if (IOp plain = without_imm(cmp); plain != IOp::Count) {
+      cmp = plain;
+      imm = true;
+    }
+    CondJump j{IOp::Count};
+    if (cmp == IOp::I32Eqz || cmp == IOp::I64Eqz) {
+      j = CondJump{jump_when_true ? (cmp == IOp::I32Eqz ? IOp::BrIfI32Eqz : IOp::BrIfI64Eqz)
+                                  : (cmp == IOp::I32Eqz ? IOp::BrIf : IOp::BrIfI64Nez),
+                   a};
+    } else if (fused_branch(cmp, imm) != IOp::Count) {
+      IOp c = jump_when_true ? cmp : negated(cmp);
+      j = CondJump{fused_branch(c, imm), a, imm ? 0 : b, imm, imm ? code_[last_instr_start_ + 2] : 0};
+    }
+    if (j.op != IOp::Count) {
+      code_.resize(last_instr_start_);
+      stack_.pop_back();
+      last_dst_word_ = kNoFixup;
+      return j;
+    }
+  }
+  uint32_t cond = pop_operand();
+  return CondJump{jump_when_true ? IOp::BrIf : IOp::BrUnless, cond};
+}
 
 void FunctionCompiler::set_local(uint32_t local) {
   size_t pos = stack_.size() - 1;
@@ -244,12 +372,19 @@ void FunctionCompiler::emit_return() {
   op(IOp::Return);
 }
 
-bool FunctionCompiler::branch_needs_moves(uint32_t depth) const {
+bool FunctionCompiler::branch_needs_moves(uint32_t depth) const { return needs_moves(depth, stack_.size()); }
+
+// For br_if, asked while its condition is still on top of the stack.
+bool FunctionCompiler::branch_needs_moves_after_condition(uint32_t depth) const {
+  return needs_moves(depth, stack_.size() - 1);
+}
+
+bool FunctionCompiler::needs_moves(uint32_t depth, size_t stack_size) const {
   const Label& t = labels_[labels_.size() - 1 - depth];
   uint32_t n = t.arity();
   if (n == 0) return false;
-  if (t.height != stack_.size() - n) return true;
-  for (size_t i = stack_.size() - n; i < stack_.size(); ++i) {
+  if (t.height != stack_size - n) return true;
+  for (size_t i = stack_size - n; i < stack_size; ++i) {
     if (stack_[i].kind != Operand::Slot) return true;
   }
   return false;
@@ -315,6 +450,14 @@ std::expected<void, std::string> FunctionCompiler::instr(const wasm::Instr& in) 
       return {};
     }
     case Family::Binary: {
+      if (stack_.back().kind == Operand::Const) {
+        Word imm = stack_.back().value;
+        stack_.pop_back();
+        uint32_t a = pop_operand();
+        result_op(numeric_imm_iop(in.op), push_slot(), a);
+        word(imm);
+        return {};
+      }
       uint32_t b = pop_operand();
       uint32_t a = pop_operand();
       result_op(numeric_iop(in.op), push_slot(), a, b);
@@ -357,10 +500,9 @@ std::expected<void, std::string> FunctionCompiler::instr(const wasm::Instr& in) 
     }
     case Opcode::If: {
       auto [params, results] = block_arity(in.block_type);
-      uint32_t cond = pop_operand();
+      CondJump skip = take_condition(false);
       materialize_all();
-      op(IOp::BrUnless);
-      word(pack(cond));
+      emit_cond_jump(skip);
       Label l{in.op, uint32_t(stack_.size() - params), params, results};
       l.else_fixup = forward_jump_word();
       labels_.push_back(std::move(l));
@@ -400,17 +542,15 @@ std::expected<void, std::string> FunctionCompiler::instr(const wasm::Instr& in) 
       make_dead();
       break;
     case Opcode::BrIf: {
-      uint32_t cond = pop_operand();
-      if (in.a == labels_.size() - 1 || branch_needs_moves(in.a)) {
-        op(IOp::BrUnless);
-        word(pack(cond));
+      bool needs_moves = in.a == labels_.size() - 1 || branch_needs_moves_after_condition(in.a);
+      CondJump j = take_condition(!needs_moves);
+      emit_cond_jump(j);
+      if (needs_moves) {
         size_t skip = forward_jump_word();
         emit_branch(in.a);
         bind(skip);
         label_here();
       } else {
-        op(IOp::BrIf);
-        word(pack(cond));
         jump_to_label(labels_[labels_.size() - 1 - in.a]);
       }
       break;

@@ -409,6 +409,14 @@ L_RefIsNull: {
     fp[DST(w)] = put(expr);            \
     pc += 2;                           \
     NEXT();                            \
+  }                                    \
+  L_##Name##Imm: {                     \
+    Word w = pc[1];                    \
+    T a = get<T>(fp[SA(w)]);           \
+    T b = get<T>(pc[2]);               \
+    fp[DST(w)] = put(expr);            \
+    pc += 3;                           \
+    NEXT();                            \
   }
 // Division and remainder trap on zero (and signed division on overflow).
 #define DIV(Name, T, expr, overflow_check)                        \
@@ -421,7 +429,62 @@ L_RefIsNull: {
     fp[DST(w)] = put(expr);                                       \
     pc += 2;                                                      \
     NEXT();                                                       \
+  }                                                               \
+  L_##Name##Imm: {                                                \
+    Word w = pc[1];                                               \
+    T a = get<T>(fp[SA(w)]);                                      \
+    T b = get<T>(pc[2]);                                          \
+    if (b == 0) TRAP(TrapKind::IntegerDivideByZero);              \
+    overflow_check;                                               \
+    fp[DST(w)] = put(expr);                                       \
+    pc += 3;                                                      \
+    NEXT();                                                       \
   }
+// A compare fused with its branch: jump when it holds.
+#define CMP_BR(Cmp, T, expr)                                                      \
+  L_BrIf##Cmp: {                                                                  \
+    Word w = pc[1];                                                               \
+    T a = get<T>(fp[DST(w)]);                                                     \
+    T b = get<T>(fp[SA(w)]);                                                      \
+    pc = (expr) ? reinterpret_cast<const Word*>(pc[2]) : pc + 3;                  \
+    NEXT();                                                                       \
+  }                                                                               \
+  L_BrIf##Cmp##Imm: {                                                             \
+    T a = get<T>(fp[DST(pc[1])]);                                                 \
+    T b = get<T>(pc[2]);                                                          \
+    pc = (expr) ? reinterpret_cast<const Word*>(pc[3]) : pc + 4;                  \
+    NEXT();                                                                       \
+  }
+  CMP_BR(I32Eq, uint32_t, a == b)
+  CMP_BR(I32Ne, uint32_t, a != b)
+  CMP_BR(I32LtS, int32_t, a < b)
+  CMP_BR(I32LtU, uint32_t, a < b)
+  CMP_BR(I32GtS, int32_t, a > b)
+  CMP_BR(I32GtU, uint32_t, a > b)
+  CMP_BR(I32LeS, int32_t, a <= b)
+  CMP_BR(I32LeU, uint32_t, a <= b)
+  CMP_BR(I32GeS, int32_t, a >= b)
+  CMP_BR(I32GeU, uint32_t, a >= b)
+  CMP_BR(I64Eq, uint64_t, a == b)
+  CMP_BR(I64Ne, uint64_t, a != b)
+  CMP_BR(I64LtS, int64_t, a < b)
+  CMP_BR(I64LtU, uint64_t, a < b)
+  CMP_BR(I64GtS, int64_t, a > b)
+  CMP_BR(I64GtU, uint64_t, a > b)
+  CMP_BR(I64LeS, int64_t, a <= b)
+  CMP_BR(I64LeU, uint64_t, a <= b)
+  CMP_BR(I64GeS, int64_t, a >= b)
+  CMP_BR(I64GeU, uint64_t, a >= b)
+#undef CMP_BR
+L_BrIfI32Eqz:
+  pc = uint32_t(fp[DST(pc[1])]) == 0 ? reinterpret_cast<const Word*>(pc[2]) : pc + 3;
+  NEXT();
+L_BrIfI64Eqz:
+  pc = fp[DST(pc[1])] == 0 ? reinterpret_cast<const Word*>(pc[2]) : pc + 3;
+  NEXT();
+L_BrIfI64Nez:
+  pc = fp[DST(pc[1])] != 0 ? reinterpret_cast<const Word*>(pc[2]) : pc + 3;
+  NEXT();
 // Float-to-integer truncation traps on NaN and on values out of range.
 #define TRUNC(Name, F, I)                                                          \
   L_##Name: {                                                                      \
