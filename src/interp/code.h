@@ -47,7 +47,10 @@ struct CompiledFunc {
   uint32_t frame_slots = 0;   ///< locals + deepest operand stack
   runtime::FuncInstance* func = nullptr;
   runtime::Memory* memory = nullptr;  ///< the instance's memory 0, or null
-  /// Code offsets of call instructions, for mapping a return address back to a function.
+  /// Functions are compiled on their first call (most of a large module's
+  /// functions never run); until then `code` is the one-word LazyCompile stub.
+  uint32_t defined_index = 0;
+  uint32_t max_stack = 0;
 };
 
 /// All compiled functions of one instance.

@@ -130,7 +130,7 @@ class FunctionCompiler {
   FunctionCompiler(const runtime::Instance& inst, CompiledFunc& out)
       : inst_(inst), m_(*inst.module), out_(out), code_(out.code), handlers_(handler_table()) {}
 
-  std::expected<void, std::string> run(uint32_t defined_index, const wasm::FunctionInfo& info);
+  std::expected<void, std::string> run();
 
  private:
   /// Where a value on the compile-time operand stack lives until it must be
@@ -738,22 +738,11 @@ std::expected<void, std::string> FunctionCompiler::instr(const wasm::Instr& in) 
   return {};
 }
 
-std::expected<void, std::string> FunctionCompiler::run(uint32_t defined_index, const wasm::FunctionInfo& info) {
-  const wasm::Function& f = m_.functions[defined_index];
+std::expected<void, std::string> FunctionCompiler::run() {
+  const wasm::Function& f = m_.functions[out_.defined_index];
   const wasm::FuncType& ft = m_.types[f.type_index];
-  uint64_t locals = ft.params.size() + f.local_count;
-  uint64_t frame = locals + info.max_stack;
-  if (frame >= kMaxSlots) {
-    return std::unexpected(fmt::format("function {} needs {} stack slots; the interpreter supports at most {}",
-                                       m_.func_display_name(m_.imported_funcs + defined_index), frame, kMaxSlots - 1));
-  }
-  locals_ = uint32_t(locals);
-  out_.param_count = uint32_t(ft.params.size());
-  out_.local_count = uint32_t(f.local_count);
-  out_.result_count = uint32_t(ft.results.size());
-  out_.frame_slots = uint32_t(std::max<uint64_t>(frame, ft.results.size()));
-  out_.memory = inst_.memories.empty() ? nullptr : inst_.memories[0];
-
+  locals_ = out_.param_count + out_.local_count;
+  code_.clear();
   labels_.push_back(Label{Opcode::Block, 0, 0, uint32_t(ft.results.size())});
   wasm::InstrReader reader(m_.body(f), f.body_start);
   code_.reserve(f.body_end - f.body_start);
@@ -770,10 +759,31 @@ std::expected<void, std::string> FunctionCompiler::run(uint32_t defined_index, c
 
 }  // namespace
 
-std::expected<void, std::string> compile_function(const runtime::Instance& instance, uint32_t defined_index,
-                                                  const wasm::FunctionInfo& info, CompiledFunc& out) {
+std::expected<void, std::string> describe_function(const runtime::Instance& instance, uint32_t defined_index,
+                                                   const wasm::FunctionInfo& info, CompiledFunc& out) {
+  const wasm::Module& m = *instance.module;
+  const wasm::Function& f = m.functions[defined_index];
+  const wasm::FuncType& ft = m.types[f.type_index];
+  uint64_t locals = ft.params.size() + f.local_count;
+  uint64_t frame = locals + info.max_stack;
+  if (frame >= kMaxSlots) {
+    return std::unexpected(fmt::format("function {} needs {} stack slots; the interpreter supports at most {}",
+                                       m.func_display_name(m.imported_funcs + defined_index), frame, kMaxSlots - 1));
+  }
+  out.defined_index = defined_index;
+  out.max_stack = info.max_stack;
+  out.param_count = uint32_t(ft.params.size());
+  out.local_count = uint32_t(f.local_count);
+  out.result_count = uint32_t(ft.results.size());
+  out.frame_slots = uint32_t(std::max<uint64_t>(frame, ft.results.size()));
+  out.memory = instance.memories.empty() ? nullptr : instance.memories[0];
+  out.code.assign(1, reinterpret_cast<Word>(handler_table()[size_t(IOp::LazyCompile)]));
+  return {};
+}
+
+std::expected<void, std::string> compile_function(const runtime::Instance& instance, CompiledFunc& out) {
   FunctionCompiler c(instance, out);
-  return c.run(defined_index, info);
+  return c.run();
 }
 
 }  // namespace wasipy::interp

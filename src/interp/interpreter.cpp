@@ -120,6 +120,16 @@ std::optional<Trap> execute(State* st, runtime::Store* store, const CompiledFunc
   NEXT();
 
   // ---- Control ----
+L_LazyCompile: {
+  auto* self = const_cast<CompiledFunc*>(fn);
+  if (auto ok = compile_function(*fn->func->instance, *self); !ok) {
+    host_trap = Trap::host(ok.error());
+    host_callee = nullptr;
+    goto host_trapped;
+  }
+  pc = fn->code.data();
+  NEXT();
+}
 L_Unreachable:
   TRAP(TrapKind::Unreachable);
 L_Br:
@@ -645,7 +655,7 @@ L_BrIfI64Nez:
 host_trapped: {
   Trap t = std::move(*host_trap);
   // The host function is the innermost frame of the backtrace.
-  if (t.backtrace.empty()) t.backtrace.push_back(host_callee->name);
+  if (t.backtrace.empty() && host_callee) t.backtrace.push_back(host_callee->name);
   t.backtrace.push_back(fn->func->name);
   for (uint32_t d = st->depth; d-- > entry_depth;) t.backtrace.push_back(st->frames[d].fn->func->name);
   st->depth = entry_depth;
@@ -696,7 +706,7 @@ std::expected<void, std::string> Interpreter::prepare(runtime::Instance& instanc
     compiled->funcs.push_back(std::move(cf));
   }
   for (size_t i = 0; i < m.functions.size(); ++i) {
-    auto ok = compile_function(instance, uint32_t(i), info[i], *compiled->funcs[i]);
+    auto ok = describe_function(instance, uint32_t(i), info[i], *compiled->funcs[i]);
     if (!ok) return ok;
   }
   instance.compiled = std::move(compiled);

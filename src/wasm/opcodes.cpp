@@ -16,14 +16,23 @@ std::string_view name_of(Opcode op) {
   return "<unknown>";
 }
 
-std::optional<Opcode> opcode_from_code(uint16_t code) {
-  switch (code) {
-#define WASM_OP(Name, code, text) case code:
+namespace {
+// Which codes are instructions, by table rather than a switch: this runs
+// once per instruction of every module loaded.
+struct KnownCodes {
+  std::array<bool, 0x200> known{};  // [0, 0x100): one-byte codes; [0x100, 0x200): 0xFC sub-opcodes
+  constexpr KnownCodes() {
+#define WASM_OP(Name, code, text) known[(code) > 0xFF ? 0x100 + ((code) & 0xFF) : (code)] = true;
 #include "wasm/opcodes.def"
-    return static_cast<Opcode>(code);
-    default:
-      return std::nullopt;
   }
+};
+constexpr KnownCodes kKnown;
+}  // namespace
+
+std::optional<Opcode> opcode_from_code(uint16_t code) {
+  size_t i = code > 0xFF ? ((code & 0xFF00) == 0xFC00 ? 0x100 + (code & 0xFF) : 0x1FF) : code;
+  if (i >= kKnown.known.size() || !kKnown.known[i] || (code > 0xFF && (code & 0xFF00) != 0xFC00)) return std::nullopt;
+  return static_cast<Opcode>(code);
 }
 
 std::string_view name_of(ValType t) {
