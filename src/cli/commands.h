@@ -1,0 +1,41 @@
+#pragma once
+// Each subcommand as a function of its parsed options and the streams it
+// talks on, so that tests call them without a process.
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/args.h"
+
+namespace wasipy::cli {
+
+/// Exit statuses shared by the subcommands.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  ///< tests failed, module rejected or not linkable
+inline constexpr int kExitUsage = 2;    ///< bad command line, missing file
+inline constexpr int kExitTrap = 134;   ///< the guest trapped (as Node's runner and 128+SIGABRT)
+
+struct WastOptions {
+  std::vector<std::string> files;
+  bool verbose = false;  ///< also print skipped assertions, one line each
+};
+/// Prints one line per failure and ends with "N passed, N failed, N skipped".
+int wast_main(const WastOptions& options, std::ostream& out, std::ostream& err);
+
+struct RunOptions {
+  std::string module;
+  std::vector<std::string> args;  ///< the guest's, after the module
+  std::vector<DirMapping> dirs;
+  std::vector<std::string> env;
+  std::optional<std::string> argv0;
+  std::optional<std::string> invoke;
+};
+/// Runs `_start` under WASI, or calls the --invoke export and prints its
+/// results one per line on `out`. The guest's own output goes to fds 1 and 2.
+int run_main(const RunOptions& options, std::ostream& out, std::ostream& err);
+
+/// The whole command line, without the program name.
+int main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+}  // namespace wasipy::cli

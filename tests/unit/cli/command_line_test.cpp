@@ -1,0 +1,157 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "wast/convert.h"
+
+namespace wasipy::cli {
+namespace {
+
+struct Outcome {
+  int status;
+  std::string out;
+  std::string err;
+};
+
+Outcome cli(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  int status = main(args, out, err);
+  return {status, out.str(), err.str()};
+}
+
+/// (module
+///   (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+///   (func (export "boom") unreachable)
+///   (func (export "half") (param f64) (result f64 i64) (f64.mul (local.get 0) (f64.const 0.5)) (i64.const -7)))
+const std::vector<uint8_t> kModule = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    // types: (i32 i32)->i32, ()->(), (f64)->(f64 i64)
+    0x01, 0x10, 0x03, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f, 0x60, 0x00, 0x00, 0x60, 0x01, 0x7c, 0x02, 0x7c, 0x7e,
+    // functions
+    0x03, 0x04, 0x03, 0x00, 0x01, 0x02,
+    // exports: add, boom, half
+    0x07, 0x15, 0x03, 0x03, 'a', 'd', 'd', 0x00, 0x00, 0x04, 'b', 'o', 'o', 'm', 0x00, 0x01, 0x04, 'h', 'a', 'l',
+    'f', 0x00, 0x02,
+    // code
+    0x0a, 0x1e, 0x03,
+    0x07, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b,
+    0x03, 0x00, 0x00, 0x0b,
+    0x10, 0x00, 0x20, 0x00, 0x44, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xe0, 0x3f, 0xa2, 0x42, 0x79, 0x0b,
+};
+
+class CommandLine : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto d = wast::TempDir::create("wasipy-cli-test");
+    ASSERT_TRUE(d);
+    dir_.emplace(std::move(*d));
+    module_ = (dir_->path() / "m.wasm").string();
+    std::ofstream(module_, std::ios::binary).write(reinterpret_cast<const char*>(kModule.data()), kModule.size());
+  }
+  std::string write(const std::string& name, const std::string& text) {
+    auto p = (dir_->path() / name).string();
+    std::ofstream(p) << text;
+    return p;
+  }
+  std::optional<wast::TempDir> dir_;
+  std::string module_;
+};
+
+TEST_F(CommandLine, NoArgumentsOrUnknownCommandIsAUsageError) {
+  auto none = cli({});
+  EXPECT_EQ(none.status, kExitUsage);
+  EXPECT_NE(none.err.find("usage: wasipy"), std::string::npos);
+  auto unknown = cli({"frobnicate"});
+  EXPECT_EQ(unknown.status, kExitUsage);
+  EXPECT_NE(unknown.err.find("unknown command 'frobnicate'"), std::string::npos);
+  auto help = cli({"--help"});
+  EXPECT_EQ(help.status, kExitOk);
+  EXPECT_NE(help.out.find("wast FILE.wast"), std::string::npos);
+}
+
+TEST_F(CommandLine, LaterSubcommandsSayNotImplementedInOneLine) {
+  for (const char* c : {"compile", "python", "test"}) {
+    auto r = cli({c, "x"});
+    EXPECT_EQ(r.status, kExitUsage) << c;
+    EXPECT_NE(r.err.find("not implemented yet"), std::string::npos) << c;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+TEST_F(CommandLine, InvokePrintsResultsOnePerLine) {
+  auto add = cli({"run", "--invoke", "add", module_, "40", "2"});
+  EXPECT_EQ(add.status, kExitOk) << add.err;
+  EXPECT_EQ(add.out, "42\n");
+  auto negative = cli({"run", "--invoke", "add", module_, "--", "-5", "0x2"});
+  EXPECT_EQ(negative.status, kExitOk) << negative.err;
+  EXPECT_EQ(negative.out, "-3\n");
+  auto multi = cli({"run", "--invoke", "half", module_, "3"});
+  EXPECT_EQ(multi.status, kExitOk) << multi.err;
+  EXPECT_EQ(multi.out, "1.5\n-7\n");
+}
+
+TEST_F(CommandLine, InvokeUsageErrors) {
+  auto count = cli({"run", "--invoke", "add", module_, "1"});
+  EXPECT_EQ(count.status, kExitUsage);
+  EXPECT_NE(count.err.find("'add' takes 2 arguments (i32, i32), 1 given"), std::string::npos) << count.err;
+  auto bad = cli({"run", "--invoke", "add", module_, "1", "two"});
+  EXPECT_EQ(bad.status, kExitUsage);
+  EXPECT_NE(bad.err.find("argument 2 of 'add'"), std::string::npos) << bad.err;
+  auto missing = cli({"run", "--invoke", "nope", module_});
+  EXPECT_EQ(missing.status, kExitUsage);
+  EXPECT_NE(missing.err.find("exported functions: add, boom, half"), std::string::npos) << missing.err;
+  auto nofile = cli({"run", "--invoke", "add", "/nonexistent.wasm"});
+  EXPECT_EQ(nofile.status, kExitUsage);
+  EXPECT_NE(nofile.err.find("no such file"), std::string::npos);
+  auto nomodule = cli({"run", "--invoke", "add"});
+  EXPECT_EQ(nomodule.status, kExitUsage);
+  auto badopt = cli({"run", "--bogus", module_});
+  EXPECT_EQ(badopt.status, kExitUsage);
+  EXPECT_NE(badopt.err.find("wasipy run --help"), std::string::npos) << badopt.err;
+  auto baddir = cli({"run", "--dir", "::x", module_});
+  EXPECT_EQ(baddir.status, kExitUsage);
+}
+
+TEST_F(CommandLine, ATrapPrintsItsDescriptionAndExitsNonzero) {
+  auto r = cli({"run", "--invoke", "boom", module_});
+  EXPECT_EQ(r.status, kExitTrap);
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_NE(r.err.find("unreachable"), std::string::npos) << r.err;
+}
+
+TEST_F(CommandLine, RejectsAMalformedModuleInOneLine) {
+  auto path = write("bad.wasm", std::string("\0asm\x02\0\0\0", 8));
+  auto r = cli({"run", "--invoke", "f", path});
+  EXPECT_EQ(r.status, kExitFailure);
+  EXPECT_NE(r.err.find("is not a valid module"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST_F(CommandLine, WastEndsWithTheSummaryLineAndFailsOnFailures) {
+  auto good = write("good.wast", R"((module (func (export "f") (result i32) (i32.const 1)))
+(assert_return (invoke "f") (i32.const 1))
+(assert_malformed (module quote "(func") "unexpected end")
+)");
+  auto r = cli({"wast", good});
+  EXPECT_EQ(r.status, kExitOk) << r.out << r.err;
+  EXPECT_EQ(r.out, "1 passed, 0 failed, 1 skipped\n");
+
+  auto bad = write("bad.wast", R"((module (func (export "f") (result i32) (i32.const 1)))
+(assert_return (invoke "f") (i32.const 2))
+)");
+  auto f = cli({"wast", good, bad});
+  EXPECT_EQ(f.status, kExitFailure);
+  EXPECT_NE(f.out.find("bad.wast:2: assert_return: invoke \"f\"(): expected i32:2, got i32:1\n"), std::string::npos)
+      << f.out;
+  EXPECT_TRUE(f.out.ends_with("\n1 passed, 1 failed, 1 skipped\n")) << f.out;
+
+  auto missing = cli({"wast", "/nonexistent.wast"});
+  EXPECT_EQ(missing.status, kExitUsage);
+  EXPECT_NE(missing.err.find("no such file"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wasipy::cli

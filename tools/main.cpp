@@ -1,0 +1,11 @@
+// The wasipy command: everything lives in src/cli.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  return wasipy::cli::main(args, std::cout, std::cerr);
+}
