@@ -628,7 +628,10 @@ Errno path_link(Ctx& c, uint32_t old_fd, uint32_t old_flags, uint32_t old_path, 
 
 Errno open_device(Ctx& c, FdEntry& dir, std::string_view path, uint32_t oflags, uint64_t base,
                   uint64_t inheriting, uint32_t fdflags_, uint32_t out) {
-  auto d = TRY(dev_lookup(path));
+  auto found = dev_lookup(path);
+  // Nothing can be created in the virtual /dev: it is read-only.
+  if (!found && found.error() == Errno::Noent && (oflags & oflags::Creat)) return Errno::Rofs;
+  auto d = TRY(found);
   if ((oflags & oflags::Creat) && (oflags & oflags::Excl)) return Errno::Exist;
   FdEntry e;
   if (d) {

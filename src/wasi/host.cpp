@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 
@@ -191,8 +192,21 @@ bool openat2_available() {
 
 void set_resolve_mode(ResolveMode mode) { g_mode = mode; }
 
+namespace {
+// WASIPY_WASI_RESOLVE=walk|openat2 forces a resolver for a whole run, so the
+// golden programs can exercise both on a kernel that has openat2.
+ResolveMode mode_from_env() {
+  const char* v = std::getenv("WASIPY_WASI_RESOLVE");
+  if (v && std::strcmp(v, "walk") == 0) return ResolveMode::Walk;
+  if (v && std::strcmp(v, "openat2") == 0) return ResolveMode::Openat2;
+  return ResolveMode::Auto;
+}
+}  // namespace
+
 ResolveMode resolve_mode() {
+  static const ResolveMode from_env = mode_from_env();
   ResolveMode m = g_mode;
+  if (m == ResolveMode::Auto) m = from_env;
   if (m == ResolveMode::Auto) return openat2_available() ? ResolveMode::Openat2 : ResolveMode::Walk;
   if (m == ResolveMode::Openat2 && !openat2_available()) return ResolveMode::Walk;
   return m;

@@ -35,8 +35,9 @@ class UniqueFd {
 Errno last_error();
 
 /// How paths are resolved beneath a directory. Auto picks openat2 when the
-/// kernel has it (probed once); Walk is the portable component-by-component
-/// walk. Both refuse the same escapes; tests force each in turn.
+/// kernel has it (probed once), unless WASIPY_WASI_RESOLVE=walk|openat2 says
+/// otherwise; Walk is the portable component-by-component walk. Both refuse
+/// the same escapes; tests force each in turn.
 enum class ResolveMode { Auto, Openat2, Walk };
 void set_resolve_mode(ResolveMode mode);
 /// The mode in effect (never Auto).
