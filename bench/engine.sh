@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# Engine benchmark: freestanding C kernels (bench/kernels/*.c) compiled to
+# wasm32 and natively, run natively, with `wasipy run --invoke` and with Node
+# (V8) through ../shared/peers/node-wasi-run.mjs, in the same run. Prints each
+# time and the ratios to native and to Node, and the median ratio to native.
+# It is a benchmark, not a test: it fails only when the runners disagree on a
+# checksum or something cannot be built.
+#
+# usage: bench/engine.sh [--runs N] [--quick] [KERNEL...]
+#
+#   --runs N   timed runs per kernel and runner, the median is kept (default 3)
+#   --quick    sizes ~20x smaller (a smoke run: checks checksums, times mean little)
+#   KERNEL     a subset: fib sieve sha256 matmul parser nbody hashmap
+#
+# Environment: WASIPY (default build/wasipy), NODE_RUNNER (default
+# ../shared/peers/node-wasi-run.mjs beside the repo), NATIVE_CC (default
+# clang-14: the same compiler and optimizer as the wasm build), BENCH_OUT
+# (default build/bench). Uses hyperfine when it is installed, else repeated
+# runs and the median.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KDIR="$ROOT/bench/kernels"
+OUT="${BENCH_OUT:-$ROOT/build/bench}"
+WASIPY="${WASIPY:-$ROOT/build/wasipy}"
+NODE_RUNNER="${NODE_RUNNER:-$ROOT/../shared/peers/node-wasi-run.mjs}"
+NATIVE_CC="${NATIVE_CC:-clang-14}"
+RUNS=3
+QUICK=0
+SELECTED=()
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) RUNS="${2:?--runs needs a number}"; shift 2 ;;
+    --runs=*) RUNS="${1#--runs=}"; shift ;;
+    --quick) QUICK=1; shift ;;
+    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "engine.sh: unknown option $1" >&2; exit 2 ;;
+    *) SELECTED+=("$1"); shift ;;
+  esac
+done
+
+# name, then the two arguments (size, reps): native takes ~0.2-0.5 s on the
+# 2-core development machine.
+KERNELS=(
+  "fib 37 1"
+  "sieve 8000000 5"
+  "sha256 1000000 24"
+  "matmul 256 24"
+  "parser 1000000 24"
+  "nbody 2000000 1"
+  "hashmap 500000 3"
+)
+QUICK_KERNELS=(
+  "fib 30 1"
+  "sieve 400000 5"
+  "sha256 50000 24"
+  "matmul 96 6"
+  "parser 50000 24"
+  "nbody 100000 1"
+  "hashmap 25000 3"
+)
+[ "$QUICK" = 1 ] && KERNELS=("${QUICK_KERNELS[@]}")
+if [ ${#SELECTED[@]} -gt 0 ]; then
+  chosen=()
+  for s in "${SELECTED[@]}"; do
+    found=0
+    for k in "${KERNELS[@]}"; do
+      if [ "${k%% *}" = "$s" ]; then chosen+=("$k"); found=1; fi
+    done
+    [ "$found" = 1 ] || { echo "engine.sh: no kernel named $s" >&2; exit 2; }
+  done
+  KERNELS=("${chosen[@]}")
+fi
+
+# ---- tools --------------------------------------------------------------
+need_pkgs=()
+command -v clang-14 >/dev/null || need_pkgs+=(clang-14)
+command -v wasm-ld-14 >/dev/null || need_pkgs+=(lld-14)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "engine.sh: installing ${need_pkgs[*]}" >&2
+    apt-get install -y --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  else
+    echo "engine.sh: needs ${need_pkgs[*]} (apt-get install ${need_pkgs[*]})" >&2; exit 2
+  fi
+fi
+# wasm-ld is found by clang as wasm-ld on PATH; Debian's lld-14 installs
+# wasm-ld-14 and, through the lld package, wasm-ld.
+mkdir -p "$OUT/bin"
+if ! command -v wasm-ld >/dev/null; then ln -sf "$(command -v wasm-ld-14)" "$OUT/bin/wasm-ld"; fi
+export PATH="$OUT/bin:$PATH"
+
+have_wasipy=1
+wasipy_note=""
+if [ ! -x "$WASIPY" ]; then have_wasipy=0; wasipy_note="not built ($WASIPY)"; fi
+have_node=1
+node_note=""
+if ! command -v node >/dev/null; then have_node=0; node_note="node not installed"
+elif [ ! -f "$NODE_RUNNER" ]; then have_node=0; node_note="no $NODE_RUNNER"; fi
+
+# ---- build --------------------------------------------------------------
+WASM_FLAGS=(--target=wasm32 -O2 -ffreestanding -nostdlib -Wl,--no-entry)
+NATIVE_FLAGS=(-O2 -fno-math-errno -ffp-contract=off)
+build_kernel() {
+  local name=$1
+  clang-14 "${WASM_FLAGS[@]}" "-Wl,--export=$name" -o "$OUT/$name.wasm" \
+    "$KDIR/$name.c" "$KDIR/wasm_rt.c"
+  "$NATIVE_CC" "${NATIVE_FLAGS[@]}" -DKERNEL="$name" -o "$OUT/$name" "$KDIR/driver.c" "$KDIR/$name.c"
+}
+for k in "nop 1 2" "${KERNELS[@]}"; do build_kernel "${k%% *}"; done
+
+# ---- running ------------------------------------------------------------
+# Each runner is a command prefix; the kernel's name, module and two numbers
+# are appended.
+cmd_for() { # runner name size reps
+  case "$1" in
+    native) echo "$OUT/$2 $3 $4" ;;
+    wasipy) echo "$WASIPY run --invoke $2 $OUT/$2.wasm $3 $4" ;;
+    node) echo "node $NODE_RUNNER --invoke $2 $OUT/$2.wasm $3 $4" ;;
+  esac
+}
+
+# The result as a signed 32-bit integer: the last integer the runner printed
+# on stdout (whatever the format around it), reduced mod 2^32.
+checksum_of() {
+  local out
+  out=$(eval "$1" 2>"$OUT/last-stderr") || return 1
+  local n
+  n=$(printf '%s\n' "$out" | grep -oE -- '-?[0-9]+' | tail -n 1)
+  [ -n "$n" ] || return 1
+  python3 -c "import sys; v = int(sys.argv[1]) % 2**32; print(v - 2**32 if v >= 2**31 else v)" "$n"
+}
+
+# Median wall time in seconds of RUNS runs (after one warm-up run).
+time_cmd() {
+  local cmd=$1
+  if command -v hyperfine >/dev/null; then
+    hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$OUT/hf.json" "$cmd" >/dev/null 2>&1 || return 1
+    python3 -c "import json,sys; print('%.4f' % json.load(open(sys.argv[1]))['results'][0]['median'])" "$OUT/hf.json"
+    return
+  fi
+  eval "$cmd" >/dev/null 2>&1 || return 1
+  local times=() s e
+  for ((i = 0; i < RUNS; i++)); do
+    s=$(date +%s%N)
+    eval "$cmd" >/dev/null 2>&1 || return 1
+    e=$(date +%s%N)
+    times+=("$(( e - s ))")
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.4f\n", m / 1e9}'
+}
+
+ratio() { # a b -> a/b, or "-"
+  if [[ "$1" =~ ^[0-9.]+$ && "$2" =~ ^[0-9.]+$ ]] && awk "BEGIN{exit !($2 > 0)}"; then
+    awk "BEGIN{printf \"%.2f\", $1 / $2}"
+  else echo "-"; fi
+}
+
+median_of() {
+  printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '{a[NR]=$1} END {if (NR == 0) {print "-"; exit} m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.2f\n", m}'
+}
+
+echo "engine benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, median of $RUNS runs$(command -v hyperfine >/dev/null && echo ' (hyperfine)')"
+echo "native: $NATIVE_CC ${NATIVE_FLAGS[*]}; wasm: clang-14 ${WASM_FLAGS[*]}"
+echo "wasipy: $([ $have_wasipy = 1 ] && echo "$WASIPY" || echo "$wasipy_note")"
+echo "node:   $([ $have_node = 1 ] && echo "$(node --version) $NODE_RUNNER" || echo "$node_note")"
+echo
+
+fmt="%-8s %-15s %12s %9s %9s %9s %8s %8s %8s\n"
+printf "$fmt" kernel args checksum native wasipy node w/native n/native w/node
+printf "$fmt" -------- --------------- ------------ --------- --------- --------- -------- -------- --------
+
+status=0
+w_ratios=()
+n_ratios=()
+wn_ratios=()
+row() { # name size reps [startup]
+  local name=$1 size=$2 reps=$3
+  local expect t_native t_wasipy="-" t_node="-" sum_note=""
+  expect=$(checksum_of "$(cmd_for native "$name" "$size" "$reps")") || { echo "engine.sh: native $name failed" >&2; return 1; }
+  t_native=$(time_cmd "$(cmd_for native "$name" "$size" "$reps")")
+  if [ $have_wasipy = 1 ]; then
+    local got
+    if got=$(checksum_of "$(cmd_for wasipy "$name" "$size" "$reps")"); then
+      if [ "$got" = "$expect" ]; then t_wasipy=$(time_cmd "$(cmd_for wasipy "$name" "$size" "$reps")") || t_wasipy="error"
+      else t_wasipy="WRONG"; sum_note+=" wasipy gave $got;"; status=1; fi
+    else
+      t_wasipy="error"; sum_note+=" wasipy: $(head -c 120 "$OUT/last-stderr" | head -n 1);"
+    fi
+  else
+    t_wasipy="not built"
+  fi
+  if [ $have_node = 1 ]; then
+    local got
+    if got=$(checksum_of "$(cmd_for node "$name" "$size" "$reps")"); then
+      if [ "$got" = "$expect" ]; then t_node=$(time_cmd "$(cmd_for node "$name" "$size" "$reps")") || t_node="error"
+      else t_node="WRONG"; sum_note+=" node gave $got;"; status=1; fi
+    else
+      t_node="error"; sum_note+=" node: $(head -c 120 "$OUT/last-stderr" | head -n 1);"
+    fi
+  else
+    t_node="n/a"
+  fi
+  local rw rn rwn
+  rw=$(ratio "$t_wasipy" "$t_native"); rn=$(ratio "$t_node" "$t_native"); rwn=$(ratio "$t_wasipy" "$t_node")
+  if [ "${4:-}" != startup ]; then w_ratios+=("$rw"); n_ratios+=("$rn"); wn_ratios+=("$rwn"); fi
+  printf "$fmt" "$name" "$size $reps" "$expect" "$t_native" "$t_wasipy" "$t_node" "$rw" "$rn" "$rwn"
+  [ -z "$sum_note" ] || echo "         note:$sum_note"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$size $reps" "$expect" "$t_native" "$t_wasipy" "$t_node" "$rw" "$rn" "$rwn" >>"$OUT/engine-results.tsv"
+}
+
+printf 'kernel\targs\tchecksum\tnative_s\twasipy_s\tnode_s\twasipy_over_native\tnode_over_native\twasipy_over_node\n' >"$OUT/engine-results.tsv"
+row nop 1 2 startup
+for k in "${KERNELS[@]}"; do
+  # shellcheck disable=SC2086
+  row $k
+done
+echo
+echo "(nop: each runner's fixed cost per run, not in the medians)"
+echo "median ratio to native: wasipy $(median_of "${w_ratios[@]}")  node $(median_of "${n_ratios[@]}")   (target for the interpreter: <= 8)"
+echo "median ratio wasipy/node: $(median_of "${wn_ratios[@]}")"
+echo "results: $OUT/engine-results.tsv"
+exit $status
