@@ -112,7 +112,7 @@ for name in "${names[@]}"; do
     if [ -s "$fx/err2" ]; then echo "--- stderr"; cat "$fx/err2"; fi
     echo "--- exit $status"
     echo "--- outside: $(cd "$fx/outside" && ls -A | tr '\n' ' ')"
-    echo "--- outside/secret: $(cat "$fx/outside/secret")"
+    echo "--- outside/secret: $(cat "$fx/outside/secret" 2>/dev/null || echo "(deleted)")"
   } >"$fx/actual"
 
   if [ "$update" = 1 ]; then
