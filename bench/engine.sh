@@ -40,25 +40,25 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-# name, then the two arguments (size, reps): native takes ~0.2-0.5 s on the
-# 2-core development machine.
+# name, then the two arguments (size, reps): native code takes ~0.25-0.35 s
+# on the 2-core development machine.
 KERNELS=(
-  "fib 37 1"
-  "sieve 8000000 5"
-  "sha256 1000000 24"
-  "matmul 256 24"
-  "parser 1000000 24"
-  "nbody 2000000 1"
-  "hashmap 500000 3"
+  "fib 40 1"
+  "sieve 8000000 15"
+  "sha256 1000000 72"
+  "matmul 256 72"
+  "parser 1000000 72"
+  "nbody 6000000 1"
+  "hashmap 500000 9"
 )
 QUICK_KERNELS=(
-  "fib 30 1"
-  "sieve 400000 5"
-  "sha256 50000 24"
-  "matmul 96 6"
-  "parser 50000 24"
-  "nbody 100000 1"
-  "hashmap 25000 3"
+  "fib 34 1"
+  "sieve 400000 15"
+  "sha256 50000 72"
+  "matmul 96 72"
+  "parser 50000 72"
+  "nbody 300000 1"
+  "hashmap 25000 9"
 )
 [ "$QUICK" = 1 ] && KERNELS=("${QUICK_KERNELS[@]}")
 if [ ${#SELECTED[@]} -gt 0 ]; then
