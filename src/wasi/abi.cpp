@@ -674,6 +674,13 @@ Errno path_open(Ctx& c, uint32_t fd, uint32_t dirflags, uint32_t path, uint32_t 
   if (dir->read_only && (write || (of & (oflags::Creat | oflags::Trunc)))) return Errno::Rofs;
 
   auto r = TRY(host::resolve(dir->fd.get(), p, dirflags & kLookupSymlinkFollow));
+  if (r.trailing_slash && (of & oflags::Creat)) {
+    // "name/" cannot be created as a file: Linux says EISDIR (ENOTDIR for a
+    // file), which Python's shutil turns into FileNotFoundError.
+    struct stat st;
+    if (::fstatat(r.dir, r.name.c_str(), &st, 0) == 0 && !S_ISDIR(st.st_mode)) return Errno::Notdir;
+    return Errno::Isdir;
+  }
   int flags = O_CLOEXEC | O_NOFOLLOW | O_NOCTTY;
   flags |= write ? (read ? O_RDWR : O_WRONLY) : O_RDONLY;
   if ((of & oflags::Directory) || r.trailing_slash) flags |= O_DIRECTORY;

@@ -324,6 +324,8 @@ TEST_P(WasiTest, OpenFlagsAndRights) {
   EXPECT_EQ(get<uint8_t>(kOut), uint8_t(Filetype::Directory));
   EXPECT_EQ(open("missing").error(), Errno::Noent);
   EXPECT_EQ(open("hello.txt/").error(), Errno::Notdir);
+  EXPECT_EQ(open("newdir/", oflags::Creat).error(), Errno::Isdir);  // as Linux
+  EXPECT_EQ(open("hello.txt/", oflags::Creat).error(), Errno::Notdir);
   EXPECT_EQ(open("x", 0x10).error(), Errno::Inval);
   EXPECT_EQ(open("hello.txt", 0, rights::All, 0x40).error(), Errno::Inval);
   // Opening through a file is ENOTDIR; path_open on a file fd too.
