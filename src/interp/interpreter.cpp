@@ -2,7 +2,9 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -71,6 +73,40 @@ namespace {
 
 using State = Interpreter::State;
 
+#ifdef WASIPY_INTERP_PROFILE
+struct Profile {
+  std::vector<std::pair<const void*, uint64_t>> counts;
+  const char* names[size_t(IOp::Count)] = {
+#define IOP(Name) #Name,
+#include "interp/ops.def"
+  };
+  ~Profile() {
+    const void* const* table = handler_table();
+    std::vector<std::pair<uint64_t, const char*>> rows;
+    uint64_t total = 0;
+    for (auto [h, n] : counts) {
+      total += n;
+      for (size_t i = 0; i < size_t(IOp::Count); ++i) {
+        if (table[i] == h) rows.push_back({n, names[i]});
+      }
+    }
+    std::sort(rows.rbegin(), rows.rend());
+    fmt::print(stderr, "interp profile: {} dispatches\n", total);
+    for (size_t i = 0; i < rows.size() && i < 40; ++i) {
+      fmt::print(stderr, "  {:>6.2f}%  {}\n", 100.0 * rows[i].first / total, rows[i].second);
+    }
+  }
+};
+Profile g_profile;
+std::unordered_map<const void*, uint64_t> g_counts;
+struct ProfileFlush {
+  ~ProfileFlush() {
+    for (auto& kv : g_counts) g_profile.counts.push_back(kv);
+  }
+} g_flush;
+inline void profile_count(const void* h) { ++g_counts[h]; }
+#endif
+
 /// Runs `fn` with its frame at `fp` (arguments in place, locals zeroed)
 /// until it returns. Called with fn == nullptr, it only reports the
 /// addresses of its handlers (they are labels inside this function).
@@ -106,7 +142,17 @@ std::optional<Trap> execute(State* st, runtime::Store* store, const CompiledFunc
       mem_size = 0;                      \
     }                                    \
   } while (0)
+#ifdef WASIPY_INTERP_PROFILE
+  // Counts dispatches per handler (build with -DWASIPY_INTERP_PROFILE to
+  // find which operations deserve fused forms); printed at exit.
+#define NEXT()                                    \
+  do {                                            \
+    profile_count(reinterpret_cast<const void*>(*pc)); \
+    goto* reinterpret_cast<const void*>(*pc);     \
+  } while (0)
+#else
 #define NEXT() goto* reinterpret_cast<const void*>(*pc)
+#endif
 #define DST(w) uint32_t((w) & kSlotMask)
 #define SA(w) uint32_t(((w) >> kSlotBits) & kSlotMask)
 #define SB(w) uint32_t((w) >> (2 * kSlotBits))
