@@ -85,10 +85,12 @@ step() {
 
 on_error() {
   local rc=$?
+  # A failing command substitution reports in the main shell, once.
+  [ "$BASHPID" = "$$" ] || exit "$rc"
   say "FAILED at step $STEP_NO/$STEP_COUNT '$STEP' (exit $rc)"
   say "log: $LOG"
   say "last lines of the log:"
-  tail -n 25 "$LOG" | sed 's/^/    /' >&2
+  tail -n 25 "$LOG" | cut -c1-300 | sed 's/^/    /' >&2
   exit "$rc"
 }
 trap on_error ERR
@@ -190,6 +192,12 @@ fetch_source() {
 
 if [ -n "$SOURCE_TARBALL" ]; then
   PY_TARBALL=$SOURCE_TARBALL
+  listing=$(tar -tf "$PY_TARBALL" 2>>"$LOG" || true)
+  if [[ "$listing" != *Include/patchlevel.h* ]]; then
+    say "--source $PY_TARBALL is not a CPython source tarball (no Include/patchlevel.h in it)"
+    false
+  fi
+  unset listing
 else
   fetch_source python3.11
   PY_TARBALL=$(orig_tarball python3.11)
