@@ -231,18 +231,30 @@ say "    key $KEY -> $DIST"
 
 dist_key() { sed -n 's/^ *"key": *"\([0-9a-f]*\)".*/\1/p' "$1/wasipy-dist.json" 2>/dev/null | head -n 1; }
 
-if [ -f "$DIST/wasipy-dist.json" ] && [ -f "$DIST/python.wasm" ] && [ "$(dist_key "$DIST")" = "$KEY" ]; then
-  if grep -q "\"python_wasm_sha256\": \"$(sha256 "$DIST/python.wasm")\"" "$DIST/wasipy-dist.json"; then
-    say "already built for these inputs: $DIST"
-    rm -f "$LOG"
-    echo "$DIST"
-    exit 0
+reuse_if_built() {
+  if [ -f "$DIST/wasipy-dist.json" ] && [ -f "$DIST/python.wasm" ] && [ "$(dist_key "$DIST")" = "$KEY" ]; then
+    if grep -q "\"python_wasm_sha256\": \"$(sha256 "$DIST/python.wasm")\"" "$DIST/wasipy-dist.json"; then
+      say "already built for these inputs: $DIST"
+      rm -f "$LOG"
+      echo "$DIST"
+      exit 0
+    fi
+    say "    $DIST/python.wasm does not match its wasipy-dist.json: rebuilding"
   fi
-  say "    $DIST/python.wasm does not match its wasipy-dist.json: rebuilding"
-fi
+}
+reuse_if_built
 if [ -e "$DIST" ] && [ ! -f "$DIST/wasipy-dist.json" ] && [ -n "$(ls -A "$DIST" 2>/dev/null)" ]; then
   say "$DIST exists and is not a wasipy distribution: choose another directory"
   exit 2
+fi
+
+# One build per key at a time: a second caller waits, then reuses the result.
+mkdir -p "$CACHE_ROOT/build"
+exec 9>"$CACHE_ROOT/build/python-$KEY.lock"
+if ! flock -n 9; then
+  say "    another build for key $KEY is running: waiting for it"
+  flock 9
+  reuse_if_built
 fi
 
 ln -sfn "$(basename "$LOG")" "$LOG_DIR/build-cpython-latest.log"
@@ -250,8 +262,6 @@ WORK="$CACHE_ROOT/build/python-$KEY"
 PREFIX="$WORK/wasm32-wasi"        # the C libraries: lib/*.a, include/, lib/pkgconfig/
 TOOLS="$WORK/bin"
 mkdir -p "$WORK/src" "$PREFIX/lib/pkgconfig" "$PREFIX/include" "$TOOLS"
-exec 9>"$WORK/.lock"
-flock -n 9 || { say "another build of the same key is running (lock $WORK/.lock); waiting"; flock 9; }
 echo "work dir $WORK" >>"$LOG"
 say "    work dir $WORK (log: $LOG)"
 
