@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# CPython benchmark: `python -c pass` start-up and a CPU-bound script
+# (bench/python/cpu.py), on native python3.11, on the WASI build under wasipy
+# and under Node (V8), in the same run; prints times and ratios. A benchmark,
+# not a test: it fails only when a runner prints a different result.
+#
+# usage: bench/python.sh [--runs N] [--dist DIR]
+#
+#   --runs N    timed runs per case and runner, the median is kept (default 3)
+#   --dist DIR  a CPython WASI distribution (python.wasm + lib/python3.11/);
+#               default: the one src/python/build-cpython.sh builds for the
+#               current inputs (built first if missing, which takes minutes)
+#
+# Environment: WASIPY (default build/wasipy), NODE_RUNNER (default
+# ../shared/peers/node-wasi-run.mjs beside the repo), NATIVE_PYTHON (default
+# /usr/bin/python3.11), BENCH_OUT (default build/bench).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUT="${BENCH_OUT:-$ROOT/build/bench}"
+WASIPY="${WASIPY:-$ROOT/build/wasipy}"
+NODE_RUNNER="${NODE_RUNNER:-$ROOT/../shared/peers/node-wasi-run.mjs}"
+NATIVE_PYTHON="${NATIVE_PYTHON:-/usr/bin/python3.11}"
+RUNS=3
+DIST=""
+CPU_REPS=5
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) RUNS="${2:?--runs needs a number}"; shift 2 ;;
+    --dist) DIST="${2:?--dist needs a directory}"; shift 2 ;;
+    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "python.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+if [ -z "$DIST" ]; then
+  DIST=$("$ROOT/src/python/build-cpython.sh" | tail -n 1)
+fi
+[ -f "$DIST/python.wasm" ] || { echo "python.sh: no python.wasm in $DIST" >&2; exit 2; }
+DIST=$(cd "$DIST" && pwd)
+mkdir -p "$OUT/pyroot/tmp"
+
+have_wasipy=1; [ -x "$WASIPY" ] || have_wasipy=0
+have_node=1
+if ! command -v node >/dev/null || [ ! -f "$NODE_RUNNER" ]; then have_node=0; fi
+
+# The recipe of src/python/README.md: stdlib at /usr/local/lib, PYTHONHOME,
+# a directory at / (here with a tmp/), the benchmark scripts at /bench.
+WASI_MOUNTS="--dir $DIST/lib::/usr/local/lib --dir $OUT/pyroot::/ --dir $ROOT/bench/python::/bench --env PYTHONHOME=/usr/local"
+cmd_for() { # runner case
+  local args
+  case "$2" in
+    pass) args="-c pass" ;;
+    cpu) args="/bench/cpu.py $CPU_REPS" ;;
+  esac
+  case "$1" in
+    native)
+      [ "$2" = cpu ] && args="$ROOT/bench/python/cpu.py $CPU_REPS"
+      echo "$NATIVE_PYTHON -I $args" ;;
+    wasipy) echo "$WASIPY run $WASI_MOUNTS $DIST/python.wasm -- $args" ;;
+    node) echo "node --stack-size=4000 $NODE_RUNNER $WASI_MOUNTS $DIST/python.wasm -- $args" ;;
+  esac
+}
+
+output_of() { eval "$1" 2>"$OUT/last-stderr"; }
+
+time_cmd() {
+  local cmd=$1
+  if command -v hyperfine >/dev/null; then
+    hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$OUT/hf.json" "$cmd" >/dev/null 2>&1 || return 1
+    python3 -c "import json,sys; print('%.4f' % json.load(open(sys.argv[1]))['results'][0]['median'])" "$OUT/hf.json"
+    return
+  fi
+  eval "$cmd" >/dev/null 2>&1 || return 1
+  local times=() s e
+  for ((i = 0; i < RUNS; i++)); do
+    s=$(date +%s%N)
+    eval "$cmd" >/dev/null 2>&1 || return 1
+    e=$(date +%s%N)
+    times+=("$(( e - s ))")
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.4f\n", m / 1e9}'
+}
+
+ratio() {
+  if [[ "$1" =~ ^[0-9.]+$ && "$2" =~ ^[0-9.]+$ ]] && awk "BEGIN{exit !($2 > 0)}"; then
+    awk "BEGIN{printf \"%.2f\", $1 / $2}"
+  else echo "-"; fi
+}
+
+echo "python benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, median of $RUNS runs$(command -v hyperfine >/dev/null && echo ' (hyperfine)')"
+echo "native: $NATIVE_PYTHON -I ($("$NATIVE_PYTHON" -c 'import sys; print(sys.version.split()[0])'))"
+echo "wasm:   $DIST/python.wasm"
+echo "wasipy: $([ $have_wasipy = 1 ] && echo "$WASIPY" || echo "not built ($WASIPY)")"
+echo "node:   $([ $have_node = 1 ] && echo "$(node --version) $NODE_RUNNER" || echo "n/a")"
+echo
+
+fmt="%-14s %9s %9s %9s %9s %9s %9s\n"
+printf "$fmt" case native wasipy node w/native n/native w/node
+printf "$fmt" -------------- --------- --------- --------- --------- --------- ---------
+status=0
+for c in pass cpu; do
+  expect=$(output_of "$(cmd_for native $c)")
+  t_native=$(time_cmd "$(cmd_for native $c)")
+  t_wasipy="not built"; t_node="n/a"; note=""
+  for r in wasipy node; do
+    [ "$r" = wasipy ] && [ $have_wasipy = 0 ] && continue
+    [ "$r" = node ] && [ $have_node = 0 ] && continue
+    if got=$(output_of "$(cmd_for $r $c)"); then
+      if [ "$got" = "$expect" ]; then t=$(time_cmd "$(cmd_for $r $c)") || t="error"
+      else t="WRONG"; note+=" $r printed '$(echo "$got" | head -c 100)';"; status=1; fi
+    else
+      t="error"; note+=" $r: $(head -n 1 "$OUT/last-stderr" | head -c 120);"
+    fi
+    if [ "$r" = wasipy ]; then t_wasipy=$t; else t_node=$t; fi
+  done
+  label=$([ $c = pass ] && echo "-c pass" || echo "cpu.py $CPU_REPS")
+  printf "$fmt" "$label" "$t_native" "$t_wasipy" "$t_node" \
+    "$(ratio "$t_wasipy" "$t_native")" "$(ratio "$t_node" "$t_native")" "$(ratio "$t_wasipy" "$t_node")"
+  [ -z "$note" ] || echo "               note:$note"
+done
+exit $status
