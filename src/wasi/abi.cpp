@@ -705,6 +705,7 @@ Errno path_open(Ctx& c, uint32_t fd, uint32_t dirflags, uint32_t path, uint32_t 
   e.type = host::filetype_of(st.st_mode);
   e.rights_base = base & dir->rights_inheriting;
   if (!e.is_dir()) e.rights_base &= ~rights::DirectoryOnly;
+  if (::isatty(h)) e.rights_base &= ~(rights::FdSeek | rights::FdTell);  // see stdio_entry
   e.rights_inheriting = inheriting & dir->rights_inheriting;
   e.read_only = dir->read_only;
   uint32_t n = TRY(c.s.fds.insert(std::move(e)));

@@ -50,6 +50,9 @@ std::optional<FdEntry> stdio_entry(int host_fd) {
   struct stat st;
   e.type = ::fstat(fd, &st) == 0 ? host::filetype_of(st.st_mode) : Filetype::Unknown;
   e.rights_base = rights::All & ~rights::DirectoryOnly;
+  // wasi-libc's isatty() wants a character device without seek/tell rights:
+  // without this, a guest on a terminal sees no tty (CPython's REPL, line buffering).
+  if (::isatty(fd)) e.rights_base &= ~(rights::FdSeek | rights::FdTell);
   e.rights_inheriting = 0;
   return e;
 }

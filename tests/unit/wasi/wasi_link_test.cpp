@@ -1,13 +1,16 @@
 // Wasi::create/add_to through the runtime: host functions in a Store, found by
 // a Linker, called with a CallContext whose caller owns a runtime::Memory.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
 #include "runtime/instantiate.h"
 #include "runtime/store.h"
+#include "wasi/state.h"
 #include "wasi/wasi.h"
 
 using namespace wasipy;
@@ -77,6 +80,33 @@ TEST(WasiLink, DefinesEveryFunctionAndWritesToStdout) {
   EXPECT_EQ(t2->kind, runtime::TrapKind::HostError);
   close(out[0]);
   close(out[1]);
+}
+
+TEST(WasiState, TerminalsLookLikeTtysToWasiLibc) {
+  // wasi-libc's isatty(): a character device without the seek and tell rights.
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0) GTEST_SKIP() << "no pseudo-terminals here";
+  ASSERT_EQ(grantpt(master), 0);
+  ASSERT_EQ(unlockpt(master), 0);
+  int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+  ASSERT_GE(slave, 0);
+  wasi::Config cfg;
+  FILE* file = std::tmpfile();
+  ASSERT_NE(file, nullptr);
+  cfg.stdin_fd = cfg.stdout_fd = slave;
+  cfg.stderr_fd = fileno(file);
+  auto s = wasi::State::create(cfg);
+  ASSERT_TRUE(s);
+  wasi::FdEntry* out = (*s)->fds.get(1);
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(out->type, wasi::Filetype::CharacterDevice);
+  EXPECT_EQ(out->rights_base & (wasi::rights::FdSeek | wasi::rights::FdTell), 0u);
+  EXPECT_NE(out->rights_base & wasi::rights::FdWrite, 0u);
+  // A file is no tty: it keeps seek and tell.
+  EXPECT_NE((*s)->fds.get(2)->rights_base & wasi::rights::FdSeek, 0u);
+  close(slave);
+  close(master);
+  std::fclose(file);
 }
 
 TEST(WasiLink, MissingMountIsAOneLineError) {
