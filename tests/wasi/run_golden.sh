@@ -11,7 +11,8 @@
 # --update         rewrites NAME.expected (NAME.node.expected with node, when that exists)
 #                  from this run: check the diff before committing.
 # WASIPY_WASI_RESOLVE=walk|openat2 forces wasipy's path resolver (both must pass).
-# Program headers: "// ARGS: ...", "// ENV: K=V" (repeatable), "// STDIN: text" (\n escapes).
+# Program headers: "// ARGS: ...", "// ENV: K=V" (repeatable), "// STDIN: text" (\n escapes),
+# "// REQUIRES: read-only mounts" (skipped where the runtime has none).
 # Fixture (mounts): HOST/sandbox at /sandbox, HOST/ro at /ro read-only (--dir HOST::GUEST:ro);
 # HOST/outside is never mounted. Exit: 0 all passed, 1 a failure, 77 nothing could run.
 set -u
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
     --wasipy) wasipy=$2; shift 2 ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --update) update=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     -*) echo "run_golden.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) names+=("$1"); shift ;;
   esac
@@ -55,6 +56,18 @@ if [ ${#names[@]} -eq 0 ]; then
   for f in "$here"/programs/*.c; do names+=("$(basename "$f" .c)"); done
 fi
 
+# Can this runtime mount a folder read-only (--dir HOST::GUEST:ro)? Programs
+# with "// REQUIRES: read-only mounts" are skipped, with the reason, where not.
+ro_mounts=no
+if [ "$runtime" = wasipy ] && "$cc" --target=wasm32-wasi -O2 -o "$build_dir/probe_ro.wasm" "$here/probe_ro.c"; then
+  probe=$(mktemp -d "$build_dir/probe.XXXXXX")
+  if [ "$("$wasipy" run --dir "$probe::/p:ro" "$build_dir/probe_ro.wasm" 2>/dev/null)" = read-only ] &&
+     [ ! -e "$probe/probe" ]; then
+    ro_mounts=yes
+  fi
+  rm -rf "$probe"
+fi
+
 header() {  # header FILE KEY -> the values of "// KEY: value" lines
   sed -n "s|^// $2: \\(.*\\)\$|\\1|p" "$1"
 }
@@ -77,6 +90,11 @@ for name in "${names[@]}"; do
   fi
   if [ "$runtime" = node ] && reason=$(header "$src" SKIP-NODE) && [ -n "$reason" ]; then
     echo "SKIP $name (node: $reason)"
+    skipped=$((skipped + 1)); continue
+  fi
+
+  if [ "$(header "$src" REQUIRES)" = "read-only mounts" ] && [ "$ro_mounts" != yes ]; then
+    echo "SKIP $name ($runtime run has no read-only --dir HOST::GUEST:ro)"
     skipped=$((skipped + 1)); continue
   fi
 

@@ -1,5 +1,5 @@
 // A read-only mount (/ro): reading works, every change fails with EROFS.
-// SKIP-NODE: Node's WASI has no read-only mounts
+// REQUIRES: read-only mounts
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
