@@ -1,5 +1,6 @@
 #include "wasi/wasi.h"
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
@@ -49,6 +50,11 @@ class WasiImpl final : public Wasi {
 }  // namespace
 
 std::expected<std::unique_ptr<Wasi>, std::string> Wasi::create(Config config) {
+  // A guest writing to a closed pipe (`wasipy run ... | head -1`) must get
+  // EPIPE, as native CPython does with its BrokenPipeError, instead of the
+  // whole runtime dying of SIGPIPE. Only the default disposition is replaced.
+  struct sigaction old {};
+  if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL) ::signal(SIGPIPE, SIG_IGN);
   auto state = State::create(config);
   if (!state) return std::unexpected(state.error());
   return std::make_unique<WasiImpl>(std::shared_ptr<State>(std::move(*state)));

@@ -64,6 +64,12 @@ TEST(WasiLink, DefinesEveryFunctionAndWritesToStdout) {
   EXPECT_FALSE(fd_write->host(ctx, io));
   EXPECT_EQ(io[0], 21u);
 
+  // A closed pipe is EPIPE (64) for the guest, not SIGPIPE for the host.
+  close(out[0]);
+  io = {1, 16, 1, 32};
+  EXPECT_FALSE(fd_write->host(ctx, io));
+  EXPECT_EQ(io[0], 64u);
+
   // proc_exit is a Trap carrying the status.
   io = {7};
   auto trap = lookup(linker, "proc_exit")->host(ctx, io);
@@ -78,7 +84,6 @@ TEST(WasiLink, DefinesEveryFunctionAndWritesToStdout) {
   auto t2 = fd_write->host(no_mem, io);
   ASSERT_TRUE(t2);
   EXPECT_EQ(t2->kind, runtime::TrapKind::HostError);
-  close(out[0]);
   close(out[1]);
 }
 
