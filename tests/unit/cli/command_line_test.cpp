@@ -42,6 +42,26 @@ const std::vector<uint8_t> kModule = {
     0x10, 0x00, 0x20, 0x00, 0x44, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xe0, 0x3f, 0xa2, 0x42, 0x79, 0x0b,
 };
 
+/// (module
+///   (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+///   (memory (export "memory") 1)
+///   (func (export "_start") (call $exit (i32.const 7))))
+std::vector<uint8_t> exit7_module() {
+  std::vector<uint8_t> m = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+                            0x01, 0x08, 0x02, 0x60, 0x01, 0x7f, 0x00, 0x60, 0x00, 0x00,  // types
+                            0x02, 0x24, 0x01, 0x16};                                     // imports
+  auto name = [&](std::string_view s) { m.insert(m.end(), s.begin(), s.end()); };
+  name("wasi_snapshot_preview1");
+  m.push_back(0x09);
+  name("proc_exit");
+  m.insert(m.end(), {0x00, 0x00, 0x03, 0x02, 0x01, 0x01, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x13, 0x02, 0x06});
+  name("_start");
+  m.insert(m.end(), {0x00, 0x01, 0x06});
+  name("memory");
+  m.insert(m.end(), {0x02, 0x00, 0x0a, 0x08, 0x01, 0x06, 0x00, 0x41, 0x07, 0x10, 0x00, 0x0b});
+  return m;
+}
+
 class CommandLine : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -120,6 +140,21 @@ TEST_F(CommandLine, ATrapPrintsItsDescriptionAndExitsNonzero) {
   EXPECT_EQ(r.status, kExitTrap);
   EXPECT_TRUE(r.out.empty());
   EXPECT_NE(r.err.find("unreachable"), std::string::npos) << r.err;
+}
+
+TEST_F(CommandLine, RunStartExitsWithTheGuestsProcExitStatus) {
+  auto bytes = exit7_module();
+  auto path = write("exit7.wasm", std::string(bytes.begin(), bytes.end()));
+  auto r = cli({"run", path});
+  if (r.err.find("built without WASI") != std::string::npos) GTEST_SKIP() << r.err;
+  EXPECT_EQ(r.status, 7) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  auto nodir = cli({"run", "--dir", "/nonexistent/folder", path});
+  EXPECT_EQ(nodir.status, kExitUsage);
+  EXPECT_NE(nodir.err.find("/nonexistent/folder"), std::string::npos) << nodir.err;
+  auto nostart = cli({"run", module_});
+  EXPECT_EQ(nostart.status, kExitFailure);
+  EXPECT_NE(nostart.err.find("exports no _start"), std::string::npos) << nostart.err;
 }
 
 TEST_F(CommandLine, RejectsAMalformedModuleInOneLine) {
