@@ -105,6 +105,18 @@ IOp without_imm(IOp op) {
   }
 }
 
+bool is_commutative(Opcode op) {
+  switch (op) {
+    case Opcode::I32Add: case Opcode::I32Mul: case Opcode::I32And: case Opcode::I32Or: case Opcode::I32Xor:
+    case Opcode::I32Eq: case Opcode::I32Ne:
+    case Opcode::I64Add: case Opcode::I64Mul: case Opcode::I64And: case Opcode::I64Or: case Opcode::I64Xor:
+    case Opcode::I64Eq: case Opcode::I64Ne:
+      return true;
+    default:
+      return false;
+  }
+}
+
 enum class Family { Other, Unary, Binary, Load, Store };
 
 Family family_of(Opcode op) {
@@ -362,6 +374,22 @@ void FunctionCompiler::emit_moves_to(uint32_t dst_base, uint32_t n) {
 
 void FunctionCompiler::emit_return() {
   uint32_t n = out_.result_count;
+  if (n == 1) {
+    size_t pos = stack_.size() - 1;
+    const Operand& e = stack_.back();
+    if (e.kind == Operand::Slot && last_dst_word_ != kNoFixup && last_dst_pos_ == pos) {
+      // The result was just computed: compute it into slot 0 instead.
+      code_[last_dst_word_] = code_[last_dst_word_] & ~kSlotMask;
+      op(IOp::Return);
+    } else if (e.kind == Operand::Const) {
+      op(IOp::ReturnImm);
+      word(e.value);
+    } else {
+      op(IOp::ReturnSlot);
+      word(e.kind == Operand::Local ? e.local : slot(pos));
+    }
+    return;
+  }
   size_t first = stack_.size() - n;
   // A result still standing for a low local could be overwritten by an
   // earlier result's move: give it its own slot first.
@@ -450,6 +478,17 @@ std::expected<void, std::string> FunctionCompiler::instr(const wasm::Instr& in) 
       return {};
     }
     case Family::Binary: {
+      // A constant on the left of a commutative operator is taken as if it
+      // were on the right, where the Imm forms take it.
+      if (stack_.size() >= 2 && stack_[stack_.size() - 2].kind == Operand::Const &&
+          stack_.back().kind != Operand::Const && is_commutative(in.op)) {
+        uint32_t a = pop_operand();
+        Word imm = stack_.back().value;
+        stack_.pop_back();
+        result_op(numeric_imm_iop(in.op), push_slot(), a);
+        word(imm);
+        return {};
+      }
       if (stack_.back().kind == Operand::Const) {
         Word imm = stack_.back().value;
         stack_.pop_back();
@@ -464,12 +503,37 @@ std::expected<void, std::string> FunctionCompiler::instr(const wasm::Instr& in) 
       return {};
     }
     case Family::Load: {
+      IOp absolute = in.op == Opcode::I32Load     ? IOp::I32LoadAbs
+                     : in.op == Opcode::I32Load8U ? IOp::I32Load8UAbs
+                                                  : IOp::Count;
+      if (absolute != IOp::Count && stack_.back().kind == Operand::Const) {
+        // A constant address plus the offset cannot wrap: both are 32-bit.
+        uint64_t ea = uint64_t(uint32_t(stack_.back().value)) + in.imm;
+        stack_.pop_back();
+        result_op(absolute, push_slot());
+        word(ea);
+        return {};
+      }
       uint32_t addr = pop_operand();
       result_op(numeric_iop(in.op), push_slot(), addr);
       word(in.imm);
       return {};
     }
     case Family::Store: {
+      IOp with_imm = in.op == Opcode::I32Store    ? IOp::I32StoreImm
+                     : in.op == Opcode::I64Store  ? IOp::I64StoreImm
+                     : in.op == Opcode::I32Store8 ? IOp::I32Store8Imm
+                                                  : IOp::Count;
+      if (with_imm != IOp::Count && stack_.back().kind == Operand::Const) {
+        Word value = stack_.back().value;
+        stack_.pop_back();
+        uint32_t addr = pop_operand();
+        op(with_imm);
+        word(addr);
+        word(in.imm);
+        word(value);
+        return {};
+      }
       uint32_t value = pop_operand();
       uint32_t addr = pop_operand();
       op(numeric_iop(in.op));

@@ -195,7 +195,14 @@ L_BrTable: {
   pc = reinterpret_cast<const Word*>(pc[2 + index]);
   NEXT();
 }
-L_Return: {
+L_ReturnSlot:
+  fp[0] = fp[pc[1]];
+  goto do_return;
+L_ReturnImm:
+  fp[0] = pc[1];
+  goto do_return;
+L_Return:
+do_return: {
   if (st->depth == entry_depth) return std::nullopt;
   const Frame& f = st->frames[--st->depth];
   pc = f.return_pc;
@@ -217,9 +224,9 @@ L_Return: {
     st->frames[st->depth++] = Frame{return_pc, fp, fn};
     fp = callee_fp;
     fn = callee;
-    std::memset(fp + callee->param_count, 0, callee->local_count * sizeof(RawValue));
+    for (RawValue *p = fp + callee->param_count, *end = p + callee->local_count; p < end; ++p) *p = 0;
     pc = callee->code.data();
-    LOAD_MEMORY();
+    if (callee->memory != st->frames[st->depth - 1].fn->memory) LOAD_MEMORY();
     NEXT();
 
   L_CallIndirect: {
@@ -312,6 +319,20 @@ L_GlobalSet:
   LOAD(I64Load32U, uint32_t, uint64_t)
 #undef LOAD
 
+#define LOAD_ABS(Name, Stored, As)                                            \
+  L_##Name##Abs: {                                                            \
+    uint64_t ea = pc[2];                                                      \
+    if (ea + sizeof(Stored) > mem_size) TRAP(TrapKind::MemoryOutOfBounds);    \
+    Stored v;                                                                 \
+    std::memcpy(&v, mem + ea, sizeof v);                                      \
+    fp[DST(pc[1])] = put(static_cast<As>(v));                                 \
+    pc += 3;                                                                  \
+    NEXT();                                                                   \
+  }
+  LOAD_ABS(I32Load, uint32_t, uint32_t)
+  LOAD_ABS(I32Load8U, uint8_t, uint32_t)
+#undef LOAD_ABS
+
 #define STORE(Name, Stored)                                                   \
   L_##Name: {                                                                 \
     Word w = pc[1];                                                           \
@@ -332,6 +353,19 @@ L_GlobalSet:
   STORE(I64Store16, uint16_t)
   STORE(I64Store32, uint32_t)
 #undef STORE
+#define STORE_IMM(Name, Stored)                                               \
+  L_##Name##Imm: {                                                            \
+    uint64_t ea = uint64_t(uint32_t(fp[pc[1]])) + pc[2];                      \
+    if (ea + sizeof(Stored) > mem_size) TRAP(TrapKind::MemoryOutOfBounds);    \
+    Stored v = static_cast<Stored>(pc[3]);                                    \
+    std::memcpy(mem + ea, &v, sizeof v);                                      \
+    pc += 4;                                                                  \
+    NEXT();                                                                   \
+  }
+  STORE_IMM(I32Store, uint32_t)
+  STORE_IMM(I64Store, uint64_t)
+  STORE_IMM(I32Store8, uint8_t)
+#undef STORE_IMM
 
 L_MemorySize:
   fp[DST(pc[1])] = put(uint32_t(mem_size / wasm::kPageSize));

@@ -213,3 +213,31 @@ TEST(Interpreter, OutOfBoundsLoadTraps) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().message, "out of bounds memory access");
 }
+
+TEST(Interpreter, ConstantOnTheLeftOfACommutativeOperator) {
+  ModuleBuilder b;
+  uint32_t t = b.type({I32, I32}, {I32});
+  // i32.const 100; (local.get 0 * local.get 1) is computed into its own slot; then add
+  b.func(t, {}, {0x41, 0xE4, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6C, 0x6A}, "f");
+  // and a constant minus a value, which must not be swapped
+  uint32_t t1 = b.type({I32}, {I32});
+  b.func(t1, {}, {0x41, 0x0A, 0x20, 0x00, 0x6B}, "ten_minus");
+  Harness h(b.build());
+  EXPECT_EQ(h.call1("f", {i32(6), i32(7)}), 142u);
+  EXPECT_EQ(h.call1("ten_minus", {i32(3)}), 7u);
+}
+
+TEST(Interpreter, LoadFromAConstantAddressAndStoreOfAConstant) {
+  ModuleBuilder b;
+  b.memory(1);
+  uint32_t t = b.type({}, {I32});
+  // i32.const 16; i32.const 0x01020304; i32.store offset=4; i32.const 16; i32.load offset=4
+  b.func(t, {}, {0x41, 0x10, 0x41, 0x84, 0x86, 0x88, 0x08, 0x36, 0x02, 0x04, 0x41, 0x10, 0x28, 0x02, 0x04}, "f");
+  // a constant address whose offset reaches past the end traps
+  b.func(t, {}, {0x41, 0xFC, 0xFF, 0x03, 0x28, 0x02, 0x04}, "oob");
+  Harness h(b.build());
+  EXPECT_EQ(h.call1("f", {}), 0x01020304u);
+  auto r = h.call("oob", {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message, "out of bounds memory access");
+}
