@@ -16,14 +16,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 testsuite=${WASIPY_TESTSUITE_DIR:-$root/../shared/wasm-testsuite}
 build=$root/build-fuzz
-work=$(mktemp -d "${TMPDIR:-/tmp}/wasipy-fuzz-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# Kept after the run for a look at the queue; afl-cmin refuses to work under /tmp.
+work=$build/campaign
 
 for tool in afl-fuzz afl-cmin wast2json cmake; do
   command -v "$tool" >/dev/null || { echo "campaign.sh: $tool not found; run scripts/setup.sh" >&2; exit 2; }
 done
 
 echo "== building the fuzz target in $build"
+rm -rf "$work"
+mkdir -p "$build"
 cmake -S "$root" -B "$build" -DWASIPY_FUZZ=ON -DWASIPY_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j2 --target fuzz_decode
 target=$build/tests/fuzz/fuzz_decode
@@ -51,6 +53,14 @@ afl-fuzz -i "$work/seeds" -o "$work/out" -V "$seconds" -t 1000 -- "$target" >"$w
   exit 1
 }
 stats=$work/out/default/fuzzer_stats
+value() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
+echo "== campaign finished $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "duration:      $(value run_time) s"
+echo "execs:         $(value execs_done) ($(value execs_per_sec)/s)"
+echo "queue:         $(value corpus_count) inputs"
+echo "edges:         $(value edges_found) ($(value bitmap_cvg) of the map)"
+echo "crashes:       $(value saved_crashes)"
+echo "hangs:         $(value saved_hangs)"
 
 echo "== minimizing the queue into $here/corpus"
 afl-cmin -i "$work/out/default/queue" -o "$work/min" -t 1000 -- "$target" >"$work/cmin.log" 2>&1 || {
@@ -65,6 +75,8 @@ for f in "$work/min"/*; do
   n=$((n + 1))
 done
 
+echo "corpus:        $n inputs in tests/fuzz/corpus ($(du -sh "$here/corpus" | cut -f1))"
+
 found=0
 for kind in crashes hangs; do
   for f in "$work/out/default/$kind"/id:*; do
@@ -75,14 +87,6 @@ for kind in crashes hangs; do
   done
 done
 
-value() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
-echo "== campaign finished $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "duration:      $(value run_time) s"
-echo "execs:         $(value execs_done) ($(value execs_per_sec)/s)"
-echo "queue:         $(value corpus_count) inputs, minimized to $n in tests/fuzz/corpus ($(du -sh "$here/corpus" | cut -f1))"
-echo "edges:         $(value edges_found) ($(value bitmap_cvg) of the map)"
-echo "crashes:       $(value saved_crashes)"
-echo "hangs:         $(value saved_hangs)"
 if (( found > 0 )); then
   echo "inputs saved to tests/fuzz/crashes/: replay one with $build/tests/fuzz/fuzz_decode FILE"
 fi
