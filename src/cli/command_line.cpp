@@ -18,7 +18,8 @@ constexpr const char* kUsage =
     "                        run a module's _start under WASI, or call an export with --invoke\n"
     "  wast FILE.wast...     run WebAssembly spec-test scripts (needs wast2json from wabt)\n"
     "  compile MODULE.wasm [-o OUT]   (not implemented yet)\n"
-    "  python ...            (not implemented yet)\n"
+    "  python [--] ARGS...   run the default CPython WASI build (the current directory is its \"/\")\n"
+    "  python build|add PATH|list|default KEY   build, register, list and choose CPython WASI builds\n"
     "  test [PROJECT] ...    (not implemented yet)\n"
     "\n"
     "'wasipy COMMAND --help' describes a command.\n";
@@ -111,7 +112,8 @@ int main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   }
   if (command == "run") return run_command(rest, out, err);
   if (command == "wast") return wast_command(rest, out, err);
-  if (command == "compile" || command == "python" || command == "test") {
+  if (command == "python") return python_main(rest, out, err);
+  if (command == "compile" || command == "test") {
     err << fmt::format("wasipy {}: not implemented yet; 'wasipy run' and 'wasipy wast' work today\n", command);
     return kExitUsage;
   }

@@ -35,6 +35,22 @@ struct RunOptions {
 /// results one per line on `out`. The guest's own output goes to fds 1 and 2.
 int run_main(const RunOptions& options, std::ostream& out, std::ostream& err);
 
+/// `wasipy python`'s arguments when it runs CPython: wasipy's own options
+/// (--dir, --env, --dist, --help) up to '--' or the first other argument;
+/// the rest goes to CPython unchanged.
+struct PythonRunSplit {
+  std::vector<std::string> dirs;   ///< HOST[::GUEST][:ro]
+  std::vector<std::string> env;    ///< K=V
+  std::optional<std::string> dist; ///< a key or version instead of the default
+  bool help = false;
+  std::string error;               ///< a usage error, when not empty
+  std::vector<std::string> guest;
+};
+PythonRunSplit split_python_args(const std::vector<std::string>& args);
+
+/// `wasipy python ...`: build, add, list, default, or run CPython.
+int python_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
 /// The whole command line, without the program name.
 int main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 

@@ -1,0 +1,309 @@
+// `wasipy python ...`: build, add, list and choose CPython WASI
+// distributions, and run the default one with the current directory at "/".
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <ostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "python/distribution.h"
+#include "python/install.h"
+
+namespace wasipy::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kPythonUsage =
+    "usage: wasipy python [--dir HOST[::GUEST][:ro]]... [--env K=V]... [--dist KEY|VERSION] [--] [ARGS...]\n"
+    "       wasipy python build [--source TARBALL]\n"
+    "       wasipy python add PATH\n"
+    "       wasipy python list\n"
+    "       wasipy python default KEY|VERSION\n"
+    "\n"
+    "Runs the default CPython WASI distribution with ARGS, as python3.X would:\n"
+    "  wasipy python -c \"import sys; print(sys.platform)\"     prints wasi\n"
+    "  wasipy python script.py ARGS...   wasipy python -m MODULE   wasipy python   (the REPL)\n"
+    "The guest sees the current directory as \"/\" (writable), the stdlib read-only at\n"
+    "/usr/local/lib/python3.X, and a fresh empty /tmp (TMPDIR=/tmp) that is deleted afterwards.\n"
+    "The exit status is the guest's (134 when it traps).\n"
+    "\n"
+    "wasipy's own options, before ARGS (the first other argument, or '--', ends them):\n"
+    "  --dir HOST[::GUEST][:ro]   also mount a host folder (at the same path, or at GUEST; ':ro' read-only)\n"
+    "  --env K=V                  set an environment variable in the guest\n"
+    "  --dist KEY|VERSION         run that distribution instead of the default\n"
+    "'wasipy python -- --help' shows CPython's own help.\n"
+    "\n"
+    "  build [--source TARBALL]   build CPython for WASI from Debian's python3.11 source package\n"
+    "                             (or a CPython source tarball) into the cache; a few minutes,\n"
+    "                             instant when already built for the same inputs\n"
+    "  add PATH                   register a prebuilt distribution: a folder or .zip holding\n"
+    "                             python.wasm + lib/python3.X/ (or one top folder with them)\n"
+    "  list                       the installed distributions, the default one marked\n"
+    "  default KEY|VERSION        choose the default\n";
+
+std::vector<std::string> reversed(std::vector<std::string> v) {
+  std::reverse(v.begin(), v.end());
+  return v;
+}
+
+std::optional<int> parse(CLI::App& app, const std::string& command, const std::vector<std::string>& args,
+                         std::ostream& out, std::ostream& err) {
+  try {
+    auto rev = reversed(args);
+    app.parse(rev);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    err << fmt::format("wasipy python {}: {}; see 'wasipy python {} --help'\n", command, e.what(), command);
+    return kExitUsage;
+  }
+  return std::nullopt;
+}
+
+std::string describe(const python::Distribution& d) {
+  return fmt::format("CPython {}  {}  {}{}", d.version, d.key, d.root.string(), d.is_default ? "  (default)" : "");
+}
+
+int build_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CLI::App app(
+      "Build CPython for WASI from Debian's python3.11 source package (or --source TARBALL) with Debian's "
+      "wasm32-wasi toolchain, and install it into wasipy's cache. A second build with the same inputs is "
+      "instant. The first one built becomes the default.",
+      "wasipy python build");
+  std::string source;
+  app.add_option("--source", source, "a CPython source tarball instead of Debian's python3.11")->type_name("TARBALL");
+  if (auto status = parse(app, "build", args, out, err)) return *status;
+  python::BuildOptions o;
+  if (app.count("--source")) {
+    std::error_code ec;
+    if (!fs::is_regular_file(source, ec)) {
+      err << fmt::format("wasipy python build: --source {}: no such file; give a CPython source tarball\n", source);
+      return kExitUsage;
+    }
+    o.source = fs::absolute(source).string();
+  }
+  auto script = python::locate_build_script();
+  if (!script) {
+    err << "wasipy python build: " << script.error() << '\n';
+    return kExitFailure;
+  }
+  o.script = *script;
+  auto r = python::build_distribution(o, [&](const std::string& line) { err << line << '\n' << std::flush; });
+  if (!r) {
+    err << "wasipy python build: " << r.error() << '\n';
+    return kExitFailure;
+  }
+  out << describe(r->dist) << '\n';
+  if (r->made_default) out << "it is now the default\n";
+  return kExitOk;
+}
+
+int add_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CLI::App app(
+      "Register a prebuilt CPython WASI distribution: a folder or .zip laid out as python.wasm + lib/python3.X/ "
+      "(or with one top folder holding them). It is copied into wasipy's cache; the first one becomes the default.",
+      "wasipy python add");
+  std::string path;
+  app.add_option("path", path, "a folder or .zip")->required();
+  if (auto status = parse(app, "add", args, out, err)) return *status;
+  auto r = python::add_distribution(path);
+  if (!r) {
+    err << "wasipy python add: " << r.error() << '\n';
+    return kExitFailure;
+  }
+  out << (r->already_installed ? "already installed: " : "added: ") << describe(r->dist) << '\n';
+  return kExitOk;
+}
+
+int list_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CLI::App app("List the installed CPython WASI distributions, one per line: version, key, folder, (default).",
+               "wasipy python list");
+  if (auto status = parse(app, "list", args, out, err)) return *status;
+  auto dists = python::list_distributions();
+  if (!dists) {
+    err << "wasipy python list: " << dists.error() << '\n';
+    return kExitFailure;
+  }
+  if (dists->empty()) {
+    err << fmt::format(
+        "no CPython WASI distribution in {}; run 'wasipy python build' or 'wasipy python add PATH'\n",
+        python::registry_dir().string());
+    return kExitOk;
+  }
+  for (const auto& d : *dists) out << describe(d) << '\n';
+  return kExitOk;
+}
+
+int default_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CLI::App app("Choose the default CPython WASI distribution by key (or a unique prefix of one) or by version.",
+               "wasipy python default");
+  std::string which;
+  app.add_option("which", which, "a key or a version such as 3.11")->required()->type_name("KEY|VERSION");
+  if (auto status = parse(app, "default", args, out, err)) return *status;
+  auto d = python::set_default(which);
+  if (!d) {
+    err << "wasipy python default: " << d.error() << '\n';
+    return kExitFailure;
+  }
+  out << describe(*d) << '\n';
+  return kExitOk;
+}
+
+/// A fresh host folder for the guest's /tmp, deleted when the run ends.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::error_code ec;
+    fs::path base = fs::temp_directory_path(ec);
+    if (ec) base = "/tmp";
+    std::string templ = (base / "wasipy-python-XXXXXX").string();
+    if (::mkdtemp(templ.data())) path_ = templ;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+}  // namespace
+
+PythonRunSplit split_python_args(const std::vector<std::string>& args) {
+  PythonRunSplit s;
+  size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    if (a == "--help" || a == "-h") {
+      s.help = true;
+      continue;
+    }
+    bool matched = false;
+    for (const char* name : {"--dir", "--env", "--dist"}) {
+      const std::string n = name;
+      std::optional<std::string> value;
+      if (a == n) {
+        if (i + 1 >= args.size()) {
+          s.error = fmt::format("{} needs a value", n);
+          return s;
+        }
+        value = args[++i];
+      } else if (a.starts_with(n + "=")) {
+        value = a.substr(n.size() + 1);
+      }
+      if (!value) continue;
+      matched = true;
+      if (n == "--dir") s.dirs.push_back(*value);
+      else if (n == "--env") s.env.push_back(*value);
+      else s.dist = *value;
+      break;
+    }
+    if (!matched) break;
+  }
+  s.guest.assign(args.begin() + long(i), args.end());
+  return s;
+}
+
+int python_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (!args.empty()) {
+    const std::string& sub = args[0];
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (sub == "build") return build_command(rest, out, err);
+    if (sub == "add") return add_command(rest, out, err);
+    if (sub == "list") return list_command(rest, out, err);
+    if (sub == "default") return default_command(rest, out, err);
+  }
+  PythonRunSplit split = split_python_args(args);
+  if (!split.error.empty()) {
+    err << fmt::format("wasipy python: {}; see 'wasipy python --help'\n", split.error);
+    return kExitUsage;
+  }
+  if (split.help) {
+    out << kPythonUsage;
+    return kExitOk;
+  }
+
+  std::vector<wasi::Mount> mounts;
+  std::error_code ec;
+  const fs::path cwd = fs::current_path(ec);
+  if (ec) {
+    err << fmt::format("wasipy python: cannot read the current directory: {}\n", ec.message());
+    return kExitFailure;
+  }
+  mounts.push_back(wasi::Mount{cwd.string(), "/", false});
+  bool user_tmp = false;
+  for (std::string spec : split.dirs) {
+    bool read_only = false;
+    if (spec.size() > 3 && spec.ends_with(":ro")) {
+      read_only = true;
+      spec.resize(spec.size() - 3);
+    }
+    auto m = parse_dir(spec);
+    if (!m) {
+      err << "wasipy python: " << m.error() << '\n';
+      return kExitUsage;
+    }
+    if (!fs::is_directory(m->host, ec)) {
+      err << fmt::format("wasipy python: --dir {}: no such folder\n", m->host);
+      return kExitUsage;
+    }
+    if (m->guest == "/tmp" || m->guest == "/tmp/") user_tmp = true;
+    mounts.push_back(wasi::Mount{fs::absolute(m->host).string(), m->guest, read_only});
+  }
+  std::vector<std::string> env;
+  bool user_tmpdir = false;
+  for (const std::string& e : split.env) {
+    auto kv = parse_env(e);
+    if (!kv) {
+      err << "wasipy python: " << kv.error() << '\n';
+      return kExitUsage;
+    }
+    if (kv->starts_with("TMPDIR=")) user_tmpdir = true;
+    env.push_back(*kv);
+  }
+
+  auto dist = split.dist ? python::find_distribution(*split.dist) : python::default_distribution();
+  if (!dist) {
+    err << "wasipy python: " << dist.error() << '\n';
+    return kExitFailure;
+  }
+
+  std::optional<ScratchDir> scratch;
+  if (!user_tmp) {
+    scratch.emplace();
+    if (!scratch->path().empty()) {
+      mounts.push_back(wasi::Mount{scratch->path().string(), "/tmp", false});
+      if (!user_tmpdir) env.push_back("TMPDIR=/tmp");
+    }
+  }
+
+  launch::Guest guest = python::python_guest(*dist, split.guest, std::move(mounts), std::move(env));
+  out.flush();
+  err.flush();
+  auto outcome = launch::run(guest);
+  if (!outcome) {
+    err << fmt::format("wasipy python: cannot run {}: {}\n", dist->python_wasm().string(), outcome.error());
+    return kExitFailure;
+  }
+  if (!outcome->trap.empty()) err << outcome->trap << '\n';
+  return outcome->exit_status;
+}
+
+}  // namespace wasipy::cli
