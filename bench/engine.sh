@@ -6,17 +6,19 @@
 # It is a benchmark, not a test: it fails only when the runners disagree on a
 # checksum or something cannot be built.
 #
-# usage: bench/engine.sh [--runs N] [--quick] [KERNEL...]
+# usage: bench/engine.sh [--runs N] [--wall] [--quick] [KERNEL...]
 #
 #   --runs N   timed runs per kernel and runner, the median is kept (default 3)
+#   --wall     compare wall times instead of CPU times (user+sys; the default,
+#              steadier on a machine shared with other jobs)
 #   --quick    sizes ~20x smaller (a smoke run: checks checksums, times mean little)
 #   KERNEL     a subset: fib sieve sha256 matmul parser nbody hashmap
 #
 # Environment: WASIPY (default build/wasipy), NODE_RUNNER (default
 # ../shared/peers/node-wasi-run.mjs beside the repo), NATIVE_CC (default
 # clang-14: the same compiler and optimizer as the wasm build), BENCH_OUT
-# (default build/bench). Uses hyperfine when it is installed, else repeated
-# runs and the median.
+# (default build/bench). Each case runs once untimed, then --runs times
+# (bench/timeit.py); both medians go to build/bench/engine-results.tsv.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,6 +28,7 @@ WASIPY="${WASIPY:-$ROOT/build/wasipy}"
 NODE_RUNNER="${NODE_RUNNER:-$ROOT/../shared/peers/node-wasi-run.mjs}"
 NATIVE_CC="${NATIVE_CC:-clang-14}"
 RUNS=3
+METRIC=cpu
 QUICK=0
 SELECTED=()
 
@@ -34,7 +37,8 @@ while [ $# -gt 0 ]; do
     --runs) RUNS="${2:?--runs needs a number}"; shift 2 ;;
     --runs=*) RUNS="${1#--runs=}"; shift ;;
     --quick) QUICK=1; shift ;;
-    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --wall) METRIC=wall; shift ;;
+    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "engine.sh: unknown option $1" >&2; exit 2 ;;
     *) SELECTED+=("$1"); shift ;;
   esac
@@ -133,22 +137,18 @@ checksum_of() {
 }
 
 # Median wall time in seconds of RUNS runs (after one warm-up run).
+# "WALL CPU": median wall and CPU (user+sys) seconds of RUNS runs after one
+# warm-up run (bench/timeit.py).
 time_cmd() {
-  local cmd=$1
-  if command -v hyperfine >/dev/null; then
-    hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$OUT/hf.json" "$cmd" >/dev/null 2>&1 || return 1
-    python3 -c "import json,sys; print('%.4f' % json.load(open(sys.argv[1]))['results'][0]['median'])" "$OUT/hf.json"
-    return
-  fi
-  eval "$cmd" >/dev/null 2>&1 || return 1
-  local times=() s e
-  for ((i = 0; i < RUNS; i++)); do
-    s=$(date +%s%N)
-    eval "$cmd" >/dev/null 2>&1 || return 1
-    e=$(date +%s%N)
-    times+=("$(( e - s ))")
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.4f\n", m / 1e9}'
+  # shellcheck disable=SC2086
+  python3 "$ROOT/bench/timeit.py" --runs "$RUNS" --warmup 1 -- $1
+}
+
+# The chosen metric out of time_cmd's "WALL CPU", or the word given instead.
+pick() {
+  if [[ "$1" =~ ^[0-9.]+\ [0-9.]+$ ]]; then
+    if [ "$METRIC" = wall ]; then echo "${1% *}"; else echo "${1#* }"; fi
+  else echo "$1"; fi
 }
 
 ratio() { # a b -> a/b, or "-"
@@ -161,7 +161,7 @@ median_of() {
   printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '{a[NR]=$1} END {if (NR == 0) {print "-"; exit} m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.2f\n", m}'
 }
 
-echo "engine benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, median of $RUNS runs$(command -v hyperfine >/dev/null && echo ' (hyperfine)')"
+echo "engine benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, median of $RUNS runs, $([ $METRIC = cpu ] && echo 'CPU seconds (user+sys)' || echo 'wall seconds')"
 echo "native: $NATIVE_CC ${NATIVE_FLAGS[*]}; wasm: clang-14 ${WASM_FLAGS[*]}"
 echo "wasipy: $([ $have_wasipy = 1 ] && echo "$WASIPY" || echo "$wasipy_note")"
 echo "node:   $([ $have_node = 1 ] && echo "$(node --version) $NODE_RUNNER" || echo "$node_note")"
@@ -177,40 +177,33 @@ n_ratios=()
 wn_ratios=()
 row() { # name size reps [startup]
   local name=$1 size=$2 reps=$3
-  local expect t_native t_wasipy="-" t_node="-" sum_note=""
+  local expect tm_native tm_wasipy="not built" tm_node="n/a" sum_note=""
   expect=$(checksum_of "$(cmd_for native "$name" "$size" "$reps")") || { echo "engine.sh: native $name failed" >&2; return 1; }
-  t_native=$(time_cmd "$(cmd_for native "$name" "$size" "$reps")")
-  if [ $have_wasipy = 1 ]; then
-    local got
-    if got=$(checksum_of "$(cmd_for wasipy "$name" "$size" "$reps")"); then
-      if [ "$got" = "$expect" ]; then t_wasipy=$(time_cmd "$(cmd_for wasipy "$name" "$size" "$reps")") || t_wasipy="error"
-      else t_wasipy="WRONG"; sum_note+=" wasipy gave $got;"; status=1; fi
+  tm_native=$(time_cmd "$(cmd_for native "$name" "$size" "$reps")")
+  local r got tm
+  for r in wasipy node; do
+    [ "$r" = wasipy ] && [ $have_wasipy = 0 ] && continue
+    [ "$r" = node ] && [ $have_node = 0 ] && continue
+    if got=$(checksum_of "$(cmd_for $r "$name" "$size" "$reps")"); then
+      if [ "$got" = "$expect" ]; then tm=$(time_cmd "$(cmd_for $r "$name" "$size" "$reps")") || tm="error"
+      else tm="WRONG"; sum_note+=" $r gave $got;"; status=1; fi
     else
-      t_wasipy="error"; sum_note+=" wasipy: $(head -c 120 "$OUT/last-stderr" | head -n 1);"
+      tm="error"; sum_note+=" $r: $(head -n 1 "$OUT/last-stderr" | head -c 120);"
     fi
-  else
-    t_wasipy="not built"
-  fi
-  if [ $have_node = 1 ]; then
-    local got
-    if got=$(checksum_of "$(cmd_for node "$name" "$size" "$reps")"); then
-      if [ "$got" = "$expect" ]; then t_node=$(time_cmd "$(cmd_for node "$name" "$size" "$reps")") || t_node="error"
-      else t_node="WRONG"; sum_note+=" node gave $got;"; status=1; fi
-    else
-      t_node="error"; sum_note+=" node: $(head -c 120 "$OUT/last-stderr" | head -n 1);"
-    fi
-  else
-    t_node="n/a"
-  fi
-  local rw rn rwn
+    if [ "$r" = wasipy ]; then tm_wasipy=$tm; else tm_node=$tm; fi
+  done
+  local t_native t_wasipy t_node rw rn rwn
+  t_native=$(pick "$tm_native"); t_wasipy=$(pick "$tm_wasipy"); t_node=$(pick "$tm_node")
   rw=$(ratio "$t_wasipy" "$t_native"); rn=$(ratio "$t_node" "$t_native"); rwn=$(ratio "$t_wasipy" "$t_node")
   if [ "${4:-}" != startup ]; then w_ratios+=("$rw"); n_ratios+=("$rn"); wn_ratios+=("$rwn"); fi
   printf "$fmt" "$name" "$size $reps" "$expect" "$t_native" "$t_wasipy" "$t_node" "$rw" "$rn" "$rwn"
   [ -z "$sum_note" ] || echo "         note:$sum_note"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$size $reps" "$expect" "$t_native" "$t_wasipy" "$t_node" "$rw" "$rn" "$rwn" >>"$OUT/engine-results.tsv"
+  wall_cpu() { if [[ "$1" == *" "* ]]; then echo "${1% *}"$'\t'"${1#* }"; else echo "$1"$'\t'"$1"; fi; }
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$size $reps" "$expect" \
+    "$(wall_cpu "$tm_native")" "$(wall_cpu "$tm_wasipy")" "$(wall_cpu "$tm_node")" >>"$OUT/engine-results.tsv"
 }
 
-printf 'kernel\targs\tchecksum\tnative_s\twasipy_s\tnode_s\twasipy_over_native\tnode_over_native\twasipy_over_node\n' >"$OUT/engine-results.tsv"
+printf 'kernel\targs\tchecksum\tnative_wall_s\tnative_cpu_s\twasipy_wall_s\twasipy_cpu_s\tnode_wall_s\tnode_cpu_s\n' >"$OUT/engine-results.tsv"
 row nop 1 2 startup
 for k in "${KERNELS[@]}"; do
   # shellcheck disable=SC2086

@@ -4,9 +4,10 @@
 # and under Node (V8), in the same run; prints times and ratios. A benchmark,
 # not a test: it fails only when a runner prints a different result.
 #
-# usage: bench/python.sh [--runs N] [--dist DIR]
+# usage: bench/python.sh [--runs N] [--wall] [--dist DIR]
 #
 #   --runs N    timed runs per case and runner, the median is kept (default 3)
+#   --wall      compare wall times instead of CPU times (user+sys, the default)
 #   --dist DIR  a CPython WASI distribution (python.wasm + lib/python3.11/);
 #               default: the one src/python/build-cpython.sh builds for the
 #               current inputs (built first if missing, which takes minutes)
@@ -22,14 +23,16 @@ WASIPY="${WASIPY:-$ROOT/build/wasipy}"
 NODE_RUNNER="${NODE_RUNNER:-$ROOT/../shared/peers/node-wasi-run.mjs}"
 NATIVE_PYTHON="${NATIVE_PYTHON:-/usr/bin/python3.11}"
 RUNS=3
+METRIC=cpu
 DIST=""
 CPU_REPS=5
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS="${2:?--runs needs a number}"; shift 2 ;;
+    --wall) METRIC=wall; shift ;;
     --dist) DIST="${2:?--dist needs a directory}"; shift 2 ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "python.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -65,22 +68,18 @@ cmd_for() { # runner case
 
 output_of() { eval "$1" 2>"$OUT/last-stderr"; }
 
+# "WALL CPU": median wall and CPU (user+sys) seconds of RUNS runs after one
+# warm-up run (bench/timeit.py).
 time_cmd() {
-  local cmd=$1
-  if command -v hyperfine >/dev/null; then
-    hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$OUT/hf.json" "$cmd" >/dev/null 2>&1 || return 1
-    python3 -c "import json,sys; print('%.4f' % json.load(open(sys.argv[1]))['results'][0]['median'])" "$OUT/hf.json"
-    return
-  fi
-  eval "$cmd" >/dev/null 2>&1 || return 1
-  local times=() s e
-  for ((i = 0; i < RUNS; i++)); do
-    s=$(date +%s%N)
-    eval "$cmd" >/dev/null 2>&1 || return 1
-    e=$(date +%s%N)
-    times+=("$(( e - s ))")
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.4f\n", m / 1e9}'
+  # shellcheck disable=SC2086
+  python3 "$ROOT/bench/timeit.py" --runs "$RUNS" --warmup 1 -- $1
+}
+
+# The chosen metric out of time_cmd's "WALL CPU", or the word given instead.
+pick() {
+  if [[ "$1" =~ ^[0-9.]+\ [0-9.]+$ ]]; then
+    if [ "$METRIC" = wall ]; then echo "${1% *}"; else echo "${1#* }"; fi
+  else echo "$1"; fi
 }
 
 ratio() {
@@ -89,7 +88,7 @@ ratio() {
   else echo "-"; fi
 }
 
-echo "python benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, median of $RUNS runs$(command -v hyperfine >/dev/null && echo ' (hyperfine)')"
+echo "python benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, median of $RUNS runs, $([ $METRIC = cpu ] && echo 'CPU seconds (user+sys)' || echo 'wall seconds')"
 echo "native: $NATIVE_PYTHON -I ($("$NATIVE_PYTHON" -c 'import sys; print(sys.version.split()[0])'))"
 echo "wasm:   $DIST/python.wasm"
 echo "wasipy: $([ $have_wasipy = 1 ] && echo "$WASIPY" || echo "not built ($WASIPY)")"
@@ -102,13 +101,13 @@ printf "$fmt" -------------- --------- --------- --------- --------- --------- -
 status=0
 for c in pass cpu; do
   expect=$(output_of "$(cmd_for native $c)")
-  t_native=$(time_cmd "$(cmd_for native $c)")
+  t_native=$(pick "$(time_cmd "$(cmd_for native $c)")")
   t_wasipy="not built"; t_node="n/a"; note=""
   for r in wasipy node; do
     [ "$r" = wasipy ] && [ $have_wasipy = 0 ] && continue
     [ "$r" = node ] && [ $have_node = 0 ] && continue
     if got=$(output_of "$(cmd_for $r $c)"); then
-      if [ "$got" = "$expect" ]; then t=$(time_cmd "$(cmd_for $r $c)") || t="error"
+      if [ "$got" = "$expect" ]; then t=$(pick "$(time_cmd "$(cmd_for $r $c)")") || t="error"
       else t="WRONG"; note+=" $r printed '$(echo "$got" | head -c 100)';"; status=1; fi
     else
       t="error"; note+=" $r: $(head -n 1 "$OUT/last-stderr" | head -c 120);"
