@@ -671,7 +671,7 @@ Errno path_open(Ctx& c, uint32_t fd, uint32_t dirflags, uint32_t path, uint32_t 
 
   bool read = base & (rights::FdRead | rights::FdReaddir);
   bool write = (base & rights::Writing) && !(of & oflags::Directory);
-  if (dir->read_only && (write || (of & (oflags::Creat | oflags::Trunc)))) return Errno::Rofs;
+  if (dir->read_only && (write || (of & oflags::Trunc))) return Errno::Rofs;
 
   auto r = TRY(host::resolve(dir->fd.get(), p, dirflags & kLookupSymlinkFollow));
   if (r.trailing_slash && (of & oflags::Creat)) {
@@ -681,10 +681,17 @@ Errno path_open(Ctx& c, uint32_t fd, uint32_t dirflags, uint32_t path, uint32_t 
     if (::fstatat(r.dir, r.name.c_str(), &st, 0) == 0 && !S_ISDIR(st.st_mode)) return Errno::Notdir;
     return Errno::Isdir;
   }
+  // On a read-only mount O_CREAT may still open a file that exists (POSIX:
+  // EROFS only "if the file does not exist"); it never creates one.
+  bool ro_create = dir->read_only && (of & oflags::Creat);
+  if (ro_create && (of & oflags::Excl)) {
+    struct stat st;
+    return ::fstatat(r.dir, r.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 ? Errno::Exist : Errno::Rofs;
+  }
   int flags = O_CLOEXEC | O_NOFOLLOW | O_NOCTTY;
   flags |= write ? (read ? O_RDWR : O_WRONLY) : O_RDONLY;
   if ((of & oflags::Directory) || r.trailing_slash) flags |= O_DIRECTORY;
-  if (of & oflags::Creat) flags |= O_CREAT;
+  if ((of & oflags::Creat) && !ro_create) flags |= O_CREAT;
   if (of & oflags::Excl) flags |= O_EXCL;
   if (of & oflags::Trunc) flags |= O_TRUNC;
   if (ff & fdflags::Append) flags |= O_APPEND;
@@ -693,6 +700,7 @@ Errno path_open(Ctx& c, uint32_t fd, uint32_t dirflags, uint32_t path, uint32_t 
   if (ff & (fdflags::Sync | fdflags::Rsync)) flags |= O_SYNC;
   int h = ::openat(r.dir, r.name.c_str(), flags, 0666);
   if (h < 0) {
+    if (ro_create && errno == ENOENT) return Errno::Rofs;
     // O_NOFOLLOW on a symlink: ELOOP, except with O_DIRECTORY where Linux says ENOTDIR.
     return host::last_error();
   }

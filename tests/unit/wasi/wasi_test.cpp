@@ -525,6 +525,11 @@ TEST_P(WasiTest, ReadOnlyMount) {
   EXPECT_EQ(call("fd_filestat_set_size", {*fd, 0}), Errno::Notcapable);  // no right asked
   EXPECT_EQ(open("data.txt", 0, rights::FdRead | rights::FdWrite, 0, kReadOnly).error(), Errno::Rofs);
   EXPECT_EQ(open("new", oflags::Creat, rights::FdRead, 0, kReadOnly).error(), Errno::Rofs);
+  // O_CREAT of a file that exists just opens it (POSIX's EROFS is for creating).
+  EXPECT_TRUE(open("data.txt", oflags::Creat, rights::FdRead, 0, kReadOnly));
+  EXPECT_EQ(open("data.txt", oflags::Creat | oflags::Excl, rights::FdRead, 0, kReadOnly).error(), Errno::Exist);
+  EXPECT_EQ(open("new", oflags::Creat | oflags::Excl, rights::FdRead, 0, kReadOnly).error(), Errno::Rofs);
+  EXPECT_FALSE(fs::exists(root_ / "ro" / "new"));
   EXPECT_EQ(open("data.txt", oflags::Trunc, rights::FdRead, 0, kReadOnly).error(), Errno::Rofs);
   EXPECT_EQ(path_call("path_unlink_file", kReadOnly, "data.txt"), Errno::Rofs);
   EXPECT_EQ(path_call("path_create_directory", kReadOnly, "d"), Errno::Rofs);
