@@ -11,6 +11,8 @@ packages=(
   g++ cmake ninja-build pkgconf     # GCC 12 (C++23), the build
   libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev
   libzip-dev libssl-dev             # `wasipy python add` (zip), sha256 of python.wasm
+  libtomlplusplus-dev               # `wasipy test`: pyproject.toml
+  python3-pytest python3-pip python3-setuptools python3-wheel   # `wasipy test` e2e: host env, wheelhouse, native runs
   wabt                              # wast2json, for `wasipy wast` and the spec tests
   clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32   # wasm32 guests for tests/wasi and bench/
 )

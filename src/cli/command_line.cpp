@@ -20,7 +20,7 @@ constexpr const char* kUsage =
     "  compile MODULE.wasm [-o OUT]   (not implemented yet)\n"
     "  python [--] ARGS...   run the default CPython WASI build (the current directory is its \"/\")\n"
     "  python build|add PATH|list|default KEY   build, register, list and choose CPython WASI builds\n"
-    "  test [PROJECT] ...    (not implemented yet)\n"
+    "  test [PROJECT] [OPTIONS] [-- PYTEST_ARGS...]   run a project's pytest suite on WASI CPython, with a verdict\n"
     "\n"
     "'wasipy COMMAND --help' describes a command.\n";
 
@@ -113,7 +113,8 @@ int main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   if (command == "run") return run_command(rest, out, err);
   if (command == "wast") return wast_command(rest, out, err);
   if (command == "python") return python_main(rest, out, err);
-  if (command == "compile" || command == "test") {
+  if (command == "test") return test_command_main(rest, out, err);
+  if (command == "compile") {
     err << fmt::format("wasipy {}: not implemented yet; 'wasipy run' and 'wasipy wast' work today\n", command);
     return kExitUsage;
   }

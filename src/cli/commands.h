@@ -51,6 +51,9 @@ PythonRunSplit split_python_args(const std::vector<std::string>& args);
 /// `wasipy python ...`: build, add, list, default, or run CPython.
 int python_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
+/// `wasipy test [PROJECT] [options] [-- PYTEST_ARGS...]`; pytest's exit status, 2 for bad input.
+int test_command_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
 /// The whole command line, without the program name.
 int main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 

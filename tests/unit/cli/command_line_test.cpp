@@ -92,8 +92,15 @@ TEST_F(CommandLine, NoArgumentsOrUnknownCommandIsAUsageError) {
   EXPECT_NE(help.out.find("wast FILE.wast"), std::string::npos);
 }
 
+TEST_F(CommandLine, TestWithoutAProjectSaysSoInOneLine) {
+  auto r = cli({"test", "/nonexistent/wasipy-project"});
+  EXPECT_EQ(r.status, kExitUsage);
+  EXPECT_NE(r.err.find("no project at /nonexistent/wasipy-project"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
 TEST_F(CommandLine, LaterSubcommandsSayNotImplementedInOneLine) {
-  for (const char* c : {"compile", "test"}) {
+  for (const char* c : {"compile"}) {
     auto r = cli({c, "x"});
     EXPECT_EQ(r.status, kExitUsage) << c;
     EXPECT_NE(r.err.find("not implemented yet"), std::string::npos) << c;

@@ -1,0 +1,154 @@
+#include "testrun/run.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "launch/launch.h"
+#include "pyenv/environment.h"
+#include "pyenv/project.h"
+#include "python/distribution.h"
+#include "testrun/report.h"
+
+namespace fs = std::filesystem;
+
+namespace wasipy::testrun {
+
+namespace {
+
+constexpr int kBadInput = 2;
+
+/// Started with `python -c`: pytest runs with the project as the current
+/// folder, so that its configuration and relative test paths work.
+constexpr const char* kBootstrap =
+    "import os, sys\n"
+    "os.chdir('/project')\n"
+    "sys.argv[0] = 'pytest'\n"
+    "import pytest\n"
+    "sys.exit(pytest.main(sys.argv[1:]))\n";
+
+struct TempDir {
+  fs::path path;
+  ~TempDir() {
+    std::error_code ec;
+    if (!path.empty()) fs::remove_all(path, ec);
+  }
+};
+
+}  // namespace
+
+int test_main(const Options& o, std::ostream& out, std::ostream& err) {
+  auto bad = [&](const std::string& msg) {
+    err << "wasipy test: " << msg << '\n';
+    return kBadInput;
+  };
+  pyenv::DiscoverOptions dopts{o.requirement_files, o.extras};
+  auto project = pyenv::discover(o.project, dopts);
+  if (!project) return bad(project.error());
+  auto dist = o.python.empty() ? python::default_distribution() : python::find_distribution(o.python);
+  if (!dist) return bad(dist.error());
+  if (!project->compiled.empty())
+    return bad(fmt::format("{} builds compiled extensions ({}); wasipy test runs pure-Python projects only", project->name,
+                           project->compiled));
+  for (const std::string& w : project->warnings) err << "wasipy test: note: " << w << '\n';
+
+  pyenv::ResolveInput in;
+  in.requirements = project->requirements;
+  in.project_key = project->key;
+  in.find_links = o.find_links;
+  in.host_envs = o.host_envs;
+  in.env = pyenv::MarkerEnv::wasi_guest(dist->minor, dist->version);
+  for (const char* x : {"test", "tests", "testing"}) in.env.extras.insert(x);
+  for (const std::string& x : o.extras) in.env.extras.insert(pyenv::normalize_name(x));
+  for (const fs::path& d : o.find_links)
+    if (!fs::is_directory(d)) return bad(fmt::format("--find-links {}: no such folder", d.string()));
+  for (const fs::path& d : o.host_envs)
+    if (!fs::is_directory(d)) return bad(fmt::format("--host-env {}: no such folder", d.string()));
+  auto res = pyenv::resolve(in);
+  if (!res) return bad(res.error());
+  auto env = pyenv::install(*res, python::cache_root(), dist->key);
+  if (!env) return bad(env.error());
+
+  std::string names;
+  for (const auto& c : res->chosen) names += fmt::format("{}{} {}", names.empty() ? "" : ", ", c.name, c.version);
+  out << fmt::format("wasipy test: {} {} ({} layout) on CPython {} (WASI)\n", project->name, project->version,
+                     project->import_root.empty() ? "flat" : "src/", dist->version);
+  out << fmt::format("wasipy test: environment {}{}: {}\n", env->key, env->reused ? " (reused)" : "", names.empty() ? "nothing" : names);
+  std::vector<std::string> skipped;
+  for (const auto& s : res->skipped) {
+    skipped.push_back(fmt::format("{}: {}", s.requirement, s.reason));
+    out << fmt::format("wasipy test: not installed (optional for testing): {}: {}\n", s.requirement, s.reason);
+  }
+  for (const std::string& n : res->notes) out << "wasipy test: " << n << '\n';
+  out.flush();
+
+  // A writable root for /tmp and HOME; the project and site-packages read-only.
+  TempDir tmp;
+  {
+    std::string templ = (fs::temp_directory_path() / "wasipy-test-XXXXXX").string();
+    if (!mkdtemp(templ.data())) return bad(fmt::format("cannot create a temporary folder in {}", fs::temp_directory_path().string()));
+    tmp.path = templ;
+    std::error_code ec;
+    for (const char* d : {"tmp/home", "project", "wasipy/site-packages"}) fs::create_directories(tmp.path / d, ec);
+  }
+  std::vector<wasi::Mount> mounts{
+      {tmp.path.string(), "/", false},
+      {project->root.string(), kGuestProject, true},
+      {env->site_packages.string(), kGuestSitePackages, true},
+  };
+  std::string code_root = project->import_root.empty() ? kGuestProject : fmt::format("{}/{}", kGuestProject, project->import_root);
+  std::vector<std::string> genv{
+      fmt::format("PYTHONPATH={}:{}", code_root, kGuestSitePackages),
+      "PYTHONDONTWRITEBYTECODE=1",
+      "PYTHONUNBUFFERED=1",
+      "HOME=/tmp/home",
+      "TMPDIR=/tmp",
+  };
+  if (const char* term = getenv("TERM")) genv.push_back(fmt::format("TERM={}", term));
+  if (const char* cols = getenv("COLUMNS")) genv.push_back(fmt::format("COLUMNS={}", cols));
+  std::vector<std::string> args{"-c", kBootstrap,
+                                "--capture=sys", "-p", "no:faulthandler",
+                                "-o", "cache_dir=/tmp/pytest-cache",
+                                "--junit-xml=/tmp/wasipy-junit.xml", "-o", "junit_family=xunit1"};
+  args.insert(args.end(), o.pytest_args.begin(), o.pytest_args.end());
+  launch::Guest guest = python::python_guest(*dist, args, std::move(mounts), std::move(genv));
+  auto outcome = launch::run(guest);
+  if (!outcome) return bad(fmt::format("cannot start CPython: {}", outcome.error()));
+  if (!outcome->trap.empty()) err << "wasipy test: CPython trapped: " << outcome->trap << '\n';
+
+  std::vector<TestCase> tests;
+  fs::path junit = tmp.path / "tmp" / "wasipy-junit.xml";
+  std::error_code ec;
+  if (fs::is_regular_file(junit, ec)) {
+    std::ifstream f(junit, std::ios::binary);
+    std::stringstream s;
+    s << f.rdbuf();
+    auto parsed = parse_junit(s.str());
+    if (parsed) tests = std::move(*parsed);
+    else err << "wasipy test: cannot read pytest's JUnit report: " << parsed.error() << '\n';
+    if (o.junit_xml) {
+      fs::copy_file(junit, *o.junit_xml, fs::copy_options::overwrite_existing, ec);
+      if (ec) err << fmt::format("wasipy test: cannot write {}: {}\n", o.junit_xml->string(), ec.message());
+    }
+  }
+  Report report = make_report(project->name, dist->version, tests, outcome->exit_status, project->declares_wasi());
+  report.skipped_requirements = skipped;
+  out << format_summary(report);
+  out.flush();
+  if (o.report_json) {
+    std::ofstream j(*o.report_json);
+    j << to_json(report);
+    if (!j) err << fmt::format("wasipy test: cannot write {}\n", o.report_json->string());
+  }
+  if (report.verdict == Verdict::NoTests)
+    err << fmt::format("wasipy test: no tests collected in {}; pass test paths after '--' or set testpaths in its pytest configuration\n",
+                       project->root.string());
+  return outcome->exit_status;
+}
+
+}  // namespace wasipy::testrun
