@@ -90,7 +90,7 @@ std::expected<Instance*, InstantiateError> instantiate(Store& store, Engine& eng
   imported.reserve(m.imports.size());
   for (const auto& im : m.imports) {
     auto ext = resolve(im);
-    std::string what = fmt::format("{}.{}", im.module, im.name);
+    std::string what = fmt::format("{}.{}", wasm::printable(im.module), wasm::printable(im.name));
     if (!ext) return unlinkable(fmt::format("unknown import {} ({})", what, name_of(im.kind)));
     switch (im.kind) {
       case ExternKind::Func: {

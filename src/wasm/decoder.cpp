@@ -18,6 +18,11 @@ namespace wasipy::wasm {
 
 namespace {
 
+// Locals per function: the spec allows up to 2^32 - 1; engines cap far
+// lower (50,000 is the JS API's limit) so that a tiny module cannot make
+// the validator and the tiers allocate gigabytes.
+constexpr uint64_t kMaxLocals = 50000;
+
 const char* section_name(uint8_t id) {
   static const char* names[] = {"custom section", "type section",   "import section",   "function section",
                                 "table section",  "memory section", "global section",   "export section",
@@ -181,6 +186,7 @@ Expected<void> Decoder::imports(ByteReader& r) {
   TRY(n, count(r));
   for (uint32_t i = 0; i < n; ++i) {
     Import im;
+    im.offset = r.offset();
     TRY(mod, r.name());
     TRY(name, r.name());
     im.module = std::move(mod);
@@ -267,6 +273,7 @@ Expected<void> Decoder::exports(ByteReader& r) {
   TRY(n, count(r));
   for (uint32_t i = 0; i < n; ++i) {
     Export ex;
+    ex.offset = r.offset();
     TRY(name, r.name());
     ex.name = std::move(name);
     size_t at = r.offset();
@@ -375,6 +382,12 @@ Expected<void> Decoder::code(ByteReader& r) {
       f.local_count += c;
       if (f.local_count > 0xFFFFFFFFull) return malformed(gat, "too many locals");
       f.locals.push_back(LocalGroup{c, t});
+    }
+    if (f.local_count > kMaxLocals) {
+      return fail(ErrorKind::Unsupported,
+                  fmt::format("at byte offset {}: function {} declares {} locals; wasipy supports at most {} "
+                              "(an implementation limit, as in other engines)",
+                              body_begin, m_.imported_funcs + i, f.local_count, kMaxLocals));
     }
     f.body_start = b.offset();
     f.body_end = body_begin + size;

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <expected>
 #include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -19,6 +20,10 @@ struct Error {
 
 template <class T>
 using Expected = std::expected<T, Error>;
+
+/// A name taken from a module (export, import, name section), made safe for
+/// a one-line message: control characters, backslashes and quotes escaped.
+std::string printable(std::string_view name);
 
 inline std::unexpected<Error> fail(ErrorKind kind, std::string message) {
   return std::unexpected(Error{kind, std::move(message)});

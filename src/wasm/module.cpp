@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "wasm/error.h"
+
 namespace wasipy::wasm {
 
 namespace {
@@ -37,13 +39,13 @@ GlobalType Module::global_type(uint32_t index) const {
 
 std::string Module::func_display_name(uint32_t index) const {
   auto it = names.functions.find(index);
-  if (it != names.functions.end()) return it->second;
+  if (it != names.functions.end()) return printable(it->second);
   if (index < imported_funcs) {
     const auto& im = nth_import(imports, ExternKind::Func, index);
-    return fmt::format("{}.{}", im.module, im.name);
+    return fmt::format("{}.{}", printable(im.module), printable(im.name));
   }
   for (const auto& ex : exports) {
-    if (ex.kind == ExternKind::Func && ex.index == index) return ex.name;
+    if (ex.kind == ExternKind::Func && ex.index == index) return printable(ex.name);
   }
   return fmt::format("func[{}]", index);
 }

@@ -42,6 +42,7 @@ struct ConstExpr {
 };
 
 struct Import {
+  size_t offset = 0;  ///< where the import's entry starts in the module
   std::string module;
   std::string name;
   ExternKind kind = ExternKind::Func;
@@ -52,6 +53,7 @@ struct Import {
 };
 
 struct Export {
+  size_t offset = 0;  ///< where the export's entry starts in the module
   std::string name;
   ExternKind kind = ExternKind::Func;
   uint32_t index = 0;

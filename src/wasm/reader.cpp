@@ -75,6 +75,19 @@ Expected<std::string> ByteReader::name() {
   return std::string(b->begin(), b->end());
 }
 
+std::string printable(std::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7F || c == '\\' || c == '"') {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += char(c);
+    }
+  }
+  return out;
+}
+
 bool is_valid_utf8(std::span<const uint8_t> s) {
   size_t i = 0;
   while (i < s.size()) {

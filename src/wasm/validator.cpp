@@ -477,10 +477,17 @@ Expected<FunctionInfo> Validator::function(uint32_t index, const Function& f) {
 }
 
 Expected<std::vector<FunctionInfo>> Validator::run() {
+  // Function types first: calls, the start function and exports look them up.
+  for (size_t i = 0; i < m_.functions.size(); ++i) {
+    const auto& f = m_.functions[i];
+    if (f.type_index >= m_.types.size()) {
+      return invalid(f.body_start, "unknown type {} for function {}", f.type_index, m_.imported_funcs + i);
+    }
+  }
   for (const auto& im : m_.imports) {
     switch (im.kind) {
       case ExternKind::Func:
-        if (im.func_type >= m_.types.size()) return invalid(0, "unknown type {} in import {}.{}", im.func_type, im.module, im.name);
+        if (im.func_type >= m_.types.size()) return invalid(im.offset, "unknown type {} in import {}.{}", im.func_type, printable(im.module), printable(im.name));
         break;
       case ExternKind::Table:
         CHECK(limits(im.table.limits, 0xFFFFFFFFull, 0, "table"));
@@ -533,7 +540,7 @@ Expected<std::vector<FunctionInfo>> Validator::run() {
   }
   std::set<std::string_view> names;
   for (const auto& ex : m_.exports) {
-    if (!names.insert(ex.name).second) return invalid(0, "duplicate export name \"{}\"", ex.name);
+    if (!names.insert(ex.name).second) return invalid(ex.offset, "duplicate export name \"{}\"", printable(ex.name));
     uint32_t limit = 0;
     switch (ex.kind) {
       case ExternKind::Func: limit = m_.func_count(); break;
@@ -541,7 +548,7 @@ Expected<std::vector<FunctionInfo>> Validator::run() {
       case ExternKind::Memory: limit = m_.memory_count(); break;
       case ExternKind::Global: limit = m_.global_count(); break;
     }
-    if (ex.index >= limit) return invalid(0, "unknown {} {} in export \"{}\"", name_of(ex.kind), ex.index, ex.name);
+    if (ex.index >= limit) return invalid(ex.offset, "unknown {} {} in export \"{}\"", name_of(ex.kind), ex.index, printable(ex.name));
   }
 
   std::vector<FunctionInfo> infos;

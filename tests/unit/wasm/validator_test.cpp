@@ -79,3 +79,36 @@ TEST(Validator, LocalIndexOutOfRange) {
   ASSERT_FALSE(v.has_value());
   EXPECT_NE(v.error().message.find("unknown local 3"), std::string::npos);
 }
+
+TEST(Validator, FunctionTypeIndexIsCheckedBeforeAnyCallUsesIt) {
+  // Found by the fuzzer: function 1 declares type 7 of 1, and function 0
+  // calls it before function 1 itself is validated.
+  Bytes m = {0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00,
+             0x01, 0x04, 0x01, 0x60, 0x00, 0x00,          // type section: () -> ()
+             0x03, 0x03, 0x02, 0x00, 0x07,                // functions: type 0, type 7
+             0x0A, 0x09, 0x02, 0x04, 0x00, 0x10, 0x01, 0x0B, 0x02, 0x00, 0x0B};
+  auto v = check(m);
+  ASSERT_FALSE(v.has_value());
+  EXPECT_EQ(v.error().kind, wasm::ErrorKind::Invalid);
+  EXPECT_NE(v.error().message.find("unknown type 7 for function 1"), std::string::npos) << v.error().message;
+}
+
+TEST(Validator, NamesInMessagesAreEscapedOntoOneLine) {
+  ModuleBuilder b;
+  uint32_t t = b.type({}, {});
+  b.func(t, {}, {}, "a\nb\"c");
+  b.func(t, {}, {}, "a\nb\"c");  // a duplicate export name
+  auto v = check(b.build());
+  ASSERT_FALSE(v.has_value());
+  EXPECT_EQ(v.error().message.find('\n'), std::string::npos) << v.error().message;
+  EXPECT_NE(v.error().message.find("duplicate export name \"a\\x0ab\\x22c\""), std::string::npos) << v.error().message;
+}
+
+TEST(Validator, ImplementationLimitOnLocalsIsAClearRejection) {
+  ModuleBuilder b;
+  uint32_t t = b.type({}, {});
+  b.func(t, {{4000000000u, I32}}, {});
+  auto m = wasm::decode(b.build());
+  ASSERT_FALSE(m.has_value());
+  EXPECT_NE(m.error().message.find("wasipy supports at most 50000"), std::string::npos) << m.error().message;
+}
