@@ -79,13 +79,20 @@ std::expected<BuildResult, std::string> build_distribution(const BuildOptions& o
     return std::unexpected(fmt::format("cannot start {}: {}", o.script.string(), std::strerror(rc)));
   }
 
-  std::string out_text, err_partial, failed_line, log_line, last_line;
+  // The script's own words: a reason line, then "FAILED at step ..." and "log: PATH".
+  std::string out_text, err_partial, failed_line, log_line, last_line, reason;
   auto on_err_line = [&](std::string line) {
     progress(line);
     std::string s = strip_prefix(line);
-    if (s.starts_with("FAILED at step")) failed_line = s;
-    else if (s.starts_with("log: ") && !failed_line.empty() && log_line.empty()) log_line = s.substr(5);
-    if (!s.empty() && !s.starts_with("    ") && !s.starts_with("last lines of the log")) last_line = s;
+    if (s.starts_with("FAILED at step")) {
+      failed_line = s;
+      reason = last_line;
+    } else if (s.starts_with("log: ") && !failed_line.empty() && log_line.empty()) {
+      log_line = s.substr(5);
+    }
+    if (!s.empty() && !s.starts_with(" ") && !s.starts_with("[") && !s.starts_with("last lines of the log") &&
+        failed_line.empty())
+      last_line = s;
   };
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   int open_fds = 2;
@@ -123,11 +130,12 @@ std::expected<BuildResult, std::string> build_distribution(const BuildOptions& o
   }
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   if (code != 0) {
-    std::string reason = !failed_line.empty() ? failed_line
-                         : !last_line.empty() ? last_line
-                                              : fmt::format("{} exited with status {}", o.script.filename().string(), code);
-    if (!log_line.empty()) reason += "; log: " + log_line;
-    return std::unexpected(reason);
+    std::string what = !failed_line.empty() ? failed_line
+                       : !last_line.empty() ? last_line
+                                            : fmt::format("{} exited with status {}", o.script.filename().string(), code);
+    if (!failed_line.empty() && !reason.empty()) what += ": " + reason;
+    if (!log_line.empty()) what += "; log: " + log_line;
+    return std::unexpected(what);
   }
 
   // The distribution's path is the last line on stdout.

@@ -333,6 +333,8 @@ TEST_F(Build, AFailureIsTheScriptsReasonAndLog) {
   BuildOptions o;
   o.script = script(
       "echo 'build-cpython: [1/12] toolchain' >&2\n"
+      "echo 'build-cpython:     all present' >&2\n"
+      "echo 'build-cpython: apt-get cannot install clang-14' >&2\n"
       "echo \"build-cpython: FAILED at step 1/12 'toolchain' (exit 100)\" >&2\n"
       "echo 'build-cpython: log: /cache/logs/build.log' >&2\n"
       "echo 'build-cpython: last lines of the log:' >&2\n"
@@ -341,8 +343,9 @@ TEST_F(Build, AFailureIsTheScriptsReasonAndLog) {
   std::vector<std::string> lines;
   auto r = build_distribution(o, [&](const std::string& l) { lines.push_back(l); });
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), "FAILED at step 1/12 'toolchain' (exit 100); log: /cache/logs/build.log");
-  EXPECT_EQ(lines.size(), 5u);
+  EXPECT_EQ(r.error(),
+            "FAILED at step 1/12 'toolchain' (exit 100): apt-get cannot install clang-14; log: /cache/logs/build.log");
+  EXPECT_EQ(lines.size(), 7u);
   EXPECT_TRUE(registry_entries().empty());
 }
 
