@@ -1,7 +1,11 @@
 // `wasipy python ...`: build, add, list and choose CPython WASI
 // distributions, and run the default one with the current directory at "/".
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <filesystem>
@@ -158,14 +162,17 @@ int default_command(const std::vector<std::string>& args, std::ostream& out, std
   return kExitOk;
 }
 
-/// A fresh host folder for the guest's /tmp, deleted when the run ends.
+/// A fresh host folder for the guest's /tmp, deleted when the run ends. Its
+/// name carries wasipy's pid, so that the folders of runs that were killed
+/// (Ctrl-C, SIGKILL) are swept by a later run.
 class ScratchDir {
  public:
   ScratchDir() {
     std::error_code ec;
     fs::path base = fs::temp_directory_path(ec);
     if (ec) base = "/tmp";
-    std::string templ = (base / "wasipy-python-XXXXXX").string();
+    sweep(base);
+    std::string templ = (base / fmt::format("wasipy-python-{}-XXXXXX", ::getpid())).string();
     if (::mkdtemp(templ.data())) path_ = templ;
   }
   ~ScratchDir() {
@@ -177,6 +184,21 @@ class ScratchDir {
   const fs::path& path() const { return path_; }
 
  private:
+  static void sweep(const fs::path& base) {
+    std::error_code ec;
+    for (fs::directory_iterator it(base, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      // Exactly "wasipy-python-PID-XXXXXX", as made below.
+      if (!name.starts_with("wasipy-python-")) continue;
+      char* rest = nullptr;
+      const long pid = std::strtol(name.c_str() + 14, &rest, 10);
+      if (pid <= 0 || rest == name.c_str() + 14 || *rest != '-' || std::strlen(rest) != 7) continue;
+      if (::kill(pid_t(pid), 0) != 0 && errno == ESRCH) {
+        std::error_code rm;
+        fs::remove_all(it->path(), rm);
+      }
+    }
+  }
   fs::path path_;
 };
 

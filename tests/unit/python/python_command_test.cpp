@@ -124,5 +124,19 @@ TEST_F(PythonCommand, BadMountsAndEnvAreUsageErrors) {
   EXPECT_EQ(r.status, kExitOk) << r.err;
 }
 
+TEST_F(PythonCommand, ScratchTmpIsRemovedAndStaleOnesAreSwept) {
+  make_layout(tmp_ / "a", "3.11.2");
+  ASSERT_EQ(cli({"python", "add", (tmp_ / "a").string()}).status, kExitOk);
+  fs::create_directories(tmp_ / "host-tmp" / "wasipy-python-999999999-abcdef" / "sub");  // no such pid
+  fs::create_directories(tmp_ / "host-tmp" / "wasipy-python-test-1-x");                  // not ours
+  ::setenv("TMPDIR", (tmp_ / "host-tmp").c_str(), 1);
+  auto r = cli({"python", "-c", "pass"});
+  ::unsetenv("TMPDIR");
+  EXPECT_EQ(r.status, kExitOk) << r.err;
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(tmp_ / "host-tmp")) left.push_back(e.path().filename().string());
+  EXPECT_EQ(left, (std::vector<std::string>{"wasipy-python-test-1-x"}));
+}
+
 }  // namespace
 }  // namespace wasipy::cli
