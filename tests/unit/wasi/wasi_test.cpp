@@ -791,3 +791,100 @@ TEST(WasiResolve, Openat2IsProbed) {
 }
 
 }  // namespace
+
+namespace {
+
+// Random paths over a tree full of symlinks that point inside and outside:
+// whatever opens must be inside the mount, and both resolvers must agree.
+TEST(WasiResolveProperty, RandomPathsStayInsideAndResolversAgree) {
+  char tmpl[] = "/tmp/wasi-prop-XXXXXX";
+  fs::path root = mkdtemp(tmpl);
+  fs::path sb = root / "sandbox";
+  fs::create_directories(sb / "a" / "b");
+  fs::create_directories(root / "outside" / "deep");
+  spit(root / "outside" / "secret", "x");
+  spit(sb / "f", "f");
+  spit(sb / "a" / "g", "g");
+  fs::create_symlink("..", sb / "a" / "up");          // inside
+  fs::create_symlink("../..", sb / "a" / "upup");     // outside
+  fs::create_symlink("b", sb / "a" / "bl");           // inside
+  fs::create_symlink("../f", sb / "a" / "b" / "ff");  // inside
+  fs::create_symlink(root / "outside", sb / "abs");   // absolute
+  fs::create_symlink("../outside", sb / "out");       // outside
+  fs::create_symlink("a/up/a/bl", sb / "chain");      // inside, via links
+  fs::create_symlink("loop", sb / "loop");
+  fs::create_symlink("a/b/../../a/up/..", sb / "esc");  // outside, lexically sneaky
+
+  std::set<std::pair<uint64_t, uint64_t>> inside;
+  for (auto& e : fs::recursive_directory_iterator(sb)) {
+    struct stat st;
+    if (::lstat(e.path().c_str(), &st) == 0) inside.insert({st.st_dev, st.st_ino});
+  }
+  struct stat rst;
+  ASSERT_EQ(::stat(sb.c_str(), &rst), 0);
+  inside.insert({rst.st_dev, rst.st_ino});
+
+  Config cfg;
+  cfg.mounts = {{sb.string(), "/s", false}};
+  auto made = State::create(cfg);
+  ASSERT_TRUE(made);
+  auto state = std::shared_ptr<State>(std::move(*made));
+  std::map<std::string, Binding> fns;
+  for (auto& b : bindings(state)) fns[b.name] = b;
+  std::vector<uint8_t> bytes(kMemSize);
+  GuestMemory mem(bytes);
+  auto call = [&](const std::string& name, std::vector<RawValue> io) {
+    fns[name].call(mem, io);
+    return Errno(uint16_t(io[0]));
+  };
+
+  const char* parts[] = {"..", ".", "a", "b", "g", "f", "up", "upup", "bl", "ff", "abs", "out", "chain", "loop", "esc", ""};
+  std::srand(12345);
+  int escapes = 0, opened = 0, disagreements = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string path;
+    int n = 1 + std::rand() % 5;
+    for (int k = 0; k < n; ++k) path += std::string(k ? "/" : "") + parts[std::rand() % 16];
+    std::memcpy(bytes.data() + kPath, path.data(), path.size());
+    std::pair<Errno, uint64_t> outcome[2];
+    int m = 0;
+    for (auto mode : {host::ResolveMode::Openat2, host::ResolveMode::Walk}) {
+      host::set_resolve_mode(mode);
+      Errno e = call("path_open", {3, 1, kPath, path.size(), 0, rights::FdRead | rights::FdReaddir | rights::FdFilestatGet,
+                                   0, 0, kOut});
+      uint64_t ino = 0;
+      if (e == Errno::Success) {
+        uint32_t fd = *mem.load<uint32_t>(kOut);
+        EXPECT_EQ(call("fd_filestat_get", {fd, kBuf}), Errno::Success);
+        uint64_t dev = *mem.load<uint64_t>(kBuf);
+        ino = *mem.load<uint64_t>(kBuf + 8);
+        if (!inside.count({dev, ino})) {
+          ++escapes;
+          ADD_FAILURE() << "escaped with " << path;
+        }
+        ++opened;
+        call("fd_close", {fd});
+      }
+      // Stat with and without following, too.
+      for (uint32_t follow : {0u, 1u}) {
+        Errno s = call("path_filestat_get", {3, follow, kPath, path.size(), kBuf});
+        if (s == Errno::Success && !inside.count({*mem.load<uint64_t>(kBuf), *mem.load<uint64_t>(kBuf + 8)}))
+          ADD_FAILURE() << "stat escaped with " << path;
+      }
+      outcome[m++] = {e, ino};
+    }
+    if (outcome[0] != outcome[1]) {
+      ++disagreements;
+      ADD_FAILURE() << path << ": openat2 " << name_of(outcome[0].first) << ", walk "
+                    << name_of(outcome[1].first);
+    }
+  }
+  host::set_resolve_mode(host::ResolveMode::Auto);
+  EXPECT_EQ(escapes, 0);
+  EXPECT_EQ(disagreements, 0);
+  EXPECT_GT(opened, 100);  // the walk does reach things
+  std::error_code ec;
+  fs::remove_all(root, ec);
+}
+
+}  // namespace
