@@ -214,6 +214,10 @@ std::optional<Limitation> classify(std::string_view message, std::string_view te
       re(R"(signal[^\n]*(Errno 5[28]|not supported|Not supported|Function not implemented))"))
     return Limitation{"signals", "signals are unsupported"};
   std::smatch m;
+  // Any other function of os that the WASI build lacks.
+  static const std::regex os_missing(R"(module 'os' has no attribute '([A-Za-z_0-9]+)')");
+  if (std::regex_search(err, m, os_missing))
+    return Limitation{"os." + m[1].str(), fmt::format("os.{} is unavailable", m[1].str())};
   static const std::set<std::string> extension_modules{
       "zlib", "_bz2", "_lzma", "_ssl", "ssl", "_hashlib", "_sqlite3", "mmap", "termios", "fcntl", "grp", "pwd",
       "resource", "readline", "_curses", "curses", "_dbm", "dbm", "_gdbm", "_tkinter", "_uuid", "pyexpat",

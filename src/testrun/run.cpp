@@ -114,6 +114,9 @@ int test_main(const Options& o, std::ostream& out, std::ostream& err) {
   std::vector<std::string> args{"-c", kBootstrap,
                                 "--capture=sys", "-p", "no:faulthandler",
                                 "-o", "cache_dir=/tmp/pytest-cache",
+                                // Without it pytest (7.2) checks the owner of its shared temporary
+                                // root with os.getuid(), which WASI lacks; tmp_path works with it.
+                                "--basetemp=/tmp/pytest-basetemp",
                                 "--junit-xml=/tmp/wasipy-junit.xml", "-o", "junit_family=xunit1"};
   args.insert(args.end(), o.pytest_args.begin(), o.pytest_args.end());
   launch::Guest guest = python::python_guest(*dist, args, std::move(mounts), std::move(genv));

@@ -58,6 +58,7 @@ TEST(Classify, NamedLimitations) {
   EXPECT_EQ(limitation("AttributeError: module 'signal' has no attribute 'SIGALRM'"), "signals");
   EXPECT_EQ(limitation("ModuleNotFoundError: No module named 'zlib'"), "extension:zlib");
   EXPECT_EQ(limitation("RecursionError: maximum recursion depth exceeded"), "recursion");
+  EXPECT_EQ(limitation("failed on setup with \"AttributeError: module 'os' has no attribute 'getuid'\""), "os.getuid");
   EXPECT_EQ(limitation("assert 1 == 2"), "");
   EXPECT_EQ(limitation("ModuleNotFoundError: No module named 'numpy'"), "");
   // The test's source mentioning ctypes does not make an assertion a ctypes failure.

@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+"""wasipy test on fixture projects whose dependencies come from a wheelhouse
+built here with Debian's pip (python3-pip, -setuptools, -wheel), plus pytest
+and its dependencies from Debian's /usr/lib/python3/dist-packages.
+
+    fixtures_test.py WASIPY
+
+Exit 77 (skipped) when no CPython WASI distribution is installed."""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "fixtures")
+HOST_ENV = "/usr/lib/python3/dist-packages"
+failures = []
+
+
+def tree_digest(root):
+    h = hashlib.sha256()
+    for d, dirs, files in sorted(os.walk(root)):
+        dirs.sort()
+        for f in sorted(files) + [x + "/" for x in dirs]:
+            p = os.path.join(d, f.rstrip("/"))
+            h.update(os.path.relpath(p, root).encode() + b"\0")
+            if not f.endswith("/"):
+                with open(p, "rb") as fh:
+                    h.update(hashlib.sha256(fh.read()).digest())
+    return h.hexdigest()
+
+
+def check(name, cond, detail=""):
+    print(("ok   " if cond else "FAIL ") + name + ("" if cond else ": " + detail), flush=True)
+    if not cond:
+        failures.append(name)
+
+
+def wasipy_test(wasipy, work, project, *extra, pytest_args=()):
+    report = os.path.join(work, project + ".json")
+    if os.path.exists(report):
+        os.remove(report)
+    path = os.path.join(FIXTURES, "projects", project)
+    cmd = [wasipy, "test", path, "--find-links", os.path.join(work, "wheelhouse"), "--host-env", HOST_ENV,
+           "--report-json", report, *extra, "--", "-q", *pytest_args]
+    before = tree_digest(path)
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    check(f"{project}: nothing written into the project", tree_digest(path) == before)
+    data = None
+    if os.path.exists(report):
+        with open(report) as f:
+            data = json.load(f)
+    sys.stdout.write("".join("    | " + l + "\n" for l in (p.stdout + p.stderr).splitlines()[-14:]))
+    return p, data
+
+
+def outcomes(data):
+    return {t["test"].split("::")[-1]: (t["outcome"], t["wasi_limitation"]) for t in data["problems"]}
+
+
+def main():
+    wasipy = os.path.abspath(sys.argv[1])
+    probe = subprocess.run([wasipy, "python", "list"], capture_output=True, text=True)
+    if probe.returncode != 0 or "3.11" not in probe.stdout:
+        print("skipped: no CPython 3.11 WASI distribution installed (run 'wasipy python build' first)")
+        return 77
+    with tempfile.TemporaryDirectory(prefix="wasipy-e2e-fixtures-") as work:
+        # The wheelhouse: built from copies, so that the fixture tree stays clean.
+        house = os.path.join(work, "wheelhouse")
+        os.makedirs(house)
+        for name in sorted(os.listdir(os.path.join(FIXTURES, "wheels"))):
+            src = os.path.join(work, "src", name)
+            shutil.copytree(os.path.join(FIXTURES, "wheels", name), src)
+            subprocess.run(["/usr/bin/python3", "-m", "pip", "wheel", "-q", "--no-index", "--no-deps",
+                            "--no-build-isolation", "-w", house, src], check=True, capture_output=True)
+        print("wheelhouse:", " ".join(sorted(os.listdir(house))), flush=True)
+
+        # src/ layout, runtime dependency from the wheelhouse, a coverage tool with only a platform wheel.
+        p, d = wasipy_test(wasipy, work, "srclayout")
+        check("srclayout: exit 0", p.returncode == 0, str(p.returncode))
+        check("srclayout: verdict compatible", d and d["verdict"] == "compatible", str(d and d["verdict"]))
+        check("srclayout: 4 passed", d and d["counts"] == {"passed": 4, "failed": 0, "errors": 0, "skipped": 0, "xfailed": 0},
+              str(d and d["counts"]))
+        check("srclayout: coverage skipped with its reason",
+              d and len(d["skipped_requirements"]) == 1 and "coverage" in d["skipped_requirements"][0]
+              and "platform-specific" in d["skipped_requirements"][0], str(d and d["skipped_requirements"]))
+        check("srclayout: suggests the classifier", "add the classifier \"Environment :: WebAssembly :: WASI\"" in p.stdout)
+        # The same inputs again: the environment is reused.
+        p2, _ = wasipy_test(wasipy, work, "srclayout", pytest_args=["-k", "quadruple"])
+        check("srclayout: environment reused", "(reused)" in p2.stdout and p2.returncode == 0)
+
+        # A test that needs ctypes.
+        p, d = wasipy_test(wasipy, work, "ctypesneed")
+        check("ctypesneed: exit 1", p.returncode == 1, str(p.returncode))
+        check("ctypesneed: verdict compatible except ctypes", d and d["verdict"] == "compatible-except"
+              and d["limitations"] == {"ctypes is unavailable": 1}, str(d and (d["verdict"], d["limitations"])))
+        check("ctypesneed: outcomes", d and d["counts"]["passed"] == 1 and outcomes(d) == {"test_libc_abs": ("failed", "ctypes")},
+              str(d and outcomes(d)))
+        check("ctypesneed: suggests importorskip", "importorskip" in p.stdout)
+
+        # A test dependency that depends on an older release of the project under test.
+        p, d = wasipy_test(wasipy, work, "oldself")
+        check("oldself: exit 0 and compatible", p.returncode == 0 and d and d["verdict"] == "compatible"
+              and d["counts"]["passed"] == 2, str(p.returncode))
+        check("oldself: says the project wins", "the project under test is used" in p.stdout)
+
+        # A marker that selects a different dependency on sys_platform == "wasi".
+        p, d = wasipy_test(wasipy, work, "markers")
+        check("markers: exit 0 and compatible", p.returncode == 0 and d and d["verdict"] == "compatible"
+              and d["counts"]["passed"] == 1, str(p.returncode))
+        check("markers: wasidep installed, posixdep not", "wpfx-wasidep 1.0" in p.stdout and "posixdep" not in p.stdout)
+
+        # A real failure.
+        p, d = wasipy_test(wasipy, work, "broken")
+        check("broken: exit 1, not compatible", p.returncode == 1 and d and d["verdict"] == "not-compatible"
+              and outcomes(d) == {"test_wrong_answer": ("failed", None)}, str(d and outcomes(d)))
+        check("broken: cause named", "verdict: not compatible: AssertionError (1 test)" in p.stdout)
+
+        # Bad input: one line on stderr, exit 2 (5 when nothing is collected).
+        def bad(name, args, status, words):
+            p = subprocess.run([wasipy, "test", *args], capture_output=True, text=True)
+            lines = [l for l in p.stderr.splitlines() if l.startswith("wasipy test:")]
+            check(f"bad input {name}: exit {status}, one line", p.returncode == status and len(lines) == 1
+                  and all(w in lines[0] for w in words), f"{p.returncode} {p.stderr!r}")
+
+        proj = lambda n: os.path.join(FIXTURES, "projects", n)
+        bad("no project", [os.path.join(work, "nowhere")], 2, ["no project at"])
+        bad("unknown python", [proj("broken"), "--python", "3.12"], 2, ["3.12"])
+        bad("unresolvable", [proj("unresolvable"), "--host-env", HOST_ENV], 2, ["cannot install wpfx-not-anywhere>=1"])
+        bad("compiled", [proj("compiled")], 2, ["compiled extensions", "ext_modules"])
+        bad("no tests", [proj("notests"), "--host-env", HOST_ENV], 5, ["no tests collected"])
+    print(f"{len(failures)} failed" if failures else "all fixture checks passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
