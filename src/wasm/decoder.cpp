@@ -3,17 +3,6 @@
 #include "wasm/instr_reader.h"
 #include "wasm/reader.h"
 
-#define TRY(var, expr)                                             \
-  auto var##_result = (expr);                                      \
-  if (!var##_result) return std::unexpected(var##_result.error()); \
-  auto var = *var##_result
-
-#define CHECK(expr)                                  \
-  do {                                               \
-    auto check_result = (expr);                      \
-    if (!check_result) return std::unexpected(check_result.error()); \
-  } while (0)
-
 namespace wasipy::wasm {
 
 namespace {
@@ -81,7 +70,7 @@ class Decoder {
 
 Expected<uint32_t> Decoder::count(ByteReader& r) {
   size_t at = r.offset();
-  TRY(n, r.u32());
+  WASIPY_TRY(n, r.u32());
   // Every entry takes at least one byte: a larger count cannot be honest,
   // and refusing it early avoids reserving memory for it.
   if (n > r.remaining()) return malformed(at, "unexpected end (count {} exceeds the section)", n);
@@ -90,7 +79,7 @@ Expected<uint32_t> Decoder::count(ByteReader& r) {
 
 Expected<ValType> Decoder::val_type(ByteReader& r) {
   size_t at = r.offset();
-  TRY(b, r.u8());
+  WASIPY_TRY(b, r.u8());
   switch (b) {
     case 0x7F:
     case 0x7E:
@@ -108,38 +97,38 @@ Expected<ValType> Decoder::val_type(ByteReader& r) {
 
 Expected<ValType> Decoder::ref_type(ByteReader& r) {
   size_t at = r.offset();
-  TRY(b, r.u8());
+  WASIPY_TRY(b, r.u8());
   if (b != 0x70 && b != 0x6F) return malformed(at, "malformed reference type {:#04x}", b);
   return static_cast<ValType>(b);
 }
 
 Expected<Limits> Decoder::limits(ByteReader& r, bool is_memory) {
   size_t at = r.offset();
-  TRY(flag, r.u8());
+  WASIPY_TRY(flag, r.u8());
   Limits l;
   if (flag > 1) {
     if (is_memory && (flag == 2 || flag == 3)) return malformed(at, "shared memory is not supported (threads)");
     return malformed(at, "integer too large (limits flag {:#04x})", flag);
   }
-  TRY(min, r.u32());
+  WASIPY_TRY(min, r.u32());
   l.min = min;
   if (flag == 1) {
-    TRY(max, r.u32());
+    WASIPY_TRY(max, r.u32());
     l.max = max;
   }
   return l;
 }
 
 Expected<TableType> Decoder::table_type(ByteReader& r) {
-  TRY(t, ref_type(r));
-  TRY(l, limits(r, false));
+  WASIPY_TRY(t, ref_type(r));
+  WASIPY_TRY(l, limits(r, false));
   return TableType{t, l};
 }
 
 Expected<GlobalType> Decoder::global_type(ByteReader& r) {
-  TRY(t, val_type(r));
+  WASIPY_TRY(t, val_type(r));
   size_t at = r.offset();
-  TRY(mut, r.u8());
+  WASIPY_TRY(mut, r.u8());
   if (mut > 1) return malformed(at, "malformed mutability {:#04x}", mut);
   return GlobalType{t, mut == 1};
 }
@@ -150,31 +139,31 @@ Expected<ConstExpr> Decoder::const_expr(ByteReader& r) {
   InstrReader ir(r.data().subspan(r.pos()), r.offset());
   while (true) {
     if (ir.at_end()) return malformed(ir.offset(), "unexpected end of constant expression (END opcode expected)");
-    TRY(in, ir.next());
+    WASIPY_TRY(in, ir.next());
     if (in.op == Opcode::End) break;
     if (e.instrs.size() > 1024) return invalid(in.offset, "constant expression required (too long)");
     e.instrs.push_back(in);
   }
-  CHECK(r.bytes(ir.offset() - r.offset()));
+  WASIPY_CHECK(r.bytes(ir.offset() - r.offset()));
   return e;
 }
 
 Expected<void> Decoder::types(ByteReader& r) {
-  TRY(n, count(r));
+  WASIPY_TRY(n, count(r));
   m_.types.reserve(n);
   for (uint32_t i = 0; i < n; ++i) {
     size_t at = r.offset();
-    TRY(form, r.u8());
+    WASIPY_TRY(form, r.u8());
     if (form != 0x60) return malformed(at, "integer representation too long (expected func type 0x60, got {:#04x})", form);
     FuncType ft;
-    TRY(np, count(r));
+    WASIPY_TRY(np, count(r));
     for (uint32_t k = 0; k < np; ++k) {
-      TRY(t, val_type(r));
+      WASIPY_TRY(t, val_type(r));
       ft.params.push_back(t);
     }
-    TRY(nr, count(r));
+    WASIPY_TRY(nr, count(r));
     for (uint32_t k = 0; k < nr; ++k) {
-      TRY(t, val_type(r));
+      WASIPY_TRY(t, val_type(r));
       ft.results.push_back(t);
     }
     m_.types.push_back(std::move(ft));
@@ -183,40 +172,40 @@ Expected<void> Decoder::types(ByteReader& r) {
 }
 
 Expected<void> Decoder::imports(ByteReader& r) {
-  TRY(n, count(r));
+  WASIPY_TRY(n, count(r));
   for (uint32_t i = 0; i < n; ++i) {
     Import im;
     im.offset = r.offset();
-    TRY(mod, r.name());
-    TRY(name, r.name());
+    WASIPY_TRY(mod, r.name());
+    WASIPY_TRY(name, r.name());
     im.module = std::move(mod);
     im.name = std::move(name);
     size_t at = r.offset();
-    TRY(kind, r.u8());
+    WASIPY_TRY(kind, r.u8());
     switch (kind) {
       case 0: {
-        TRY(t, r.u32());
+        WASIPY_TRY(t, r.u32());
         im.kind = ExternKind::Func;
         im.func_type = t;
         ++m_.imported_funcs;
         break;
       }
       case 1: {
-        TRY(t, table_type(r));
+        WASIPY_TRY(t, table_type(r));
         im.kind = ExternKind::Table;
         im.table = t;
         ++m_.imported_tables;
         break;
       }
       case 2: {
-        TRY(l, limits(r, true));
+        WASIPY_TRY(l, limits(r, true));
         im.kind = ExternKind::Memory;
         im.memory = MemoryType{l};
         ++m_.imported_memories;
         break;
       }
       case 3: {
-        TRY(g, global_type(r));
+        WASIPY_TRY(g, global_type(r));
         im.kind = ExternKind::Global;
         im.global = g;
         ++m_.imported_globals;
@@ -232,55 +221,55 @@ Expected<void> Decoder::imports(ByteReader& r) {
 
 Expected<void> Decoder::functions(ByteReader& r) {
   saw_function_section_ = true;
-  TRY(n, count(r));
+  WASIPY_TRY(n, count(r));
   declared_funcs_.reserve(n);
   for (uint32_t i = 0; i < n; ++i) {
-    TRY(t, r.u32());
+    WASIPY_TRY(t, r.u32());
     declared_funcs_.push_back(t);
   }
   return {};
 }
 
 Expected<void> Decoder::tables(ByteReader& r) {
-  TRY(n, count(r));
+  WASIPY_TRY(n, count(r));
   for (uint32_t i = 0; i < n; ++i) {
-    TRY(t, table_type(r));
+    WASIPY_TRY(t, table_type(r));
     m_.tables.push_back(t);
   }
   return {};
 }
 
 Expected<void> Decoder::memories(ByteReader& r) {
-  TRY(n, count(r));
+  WASIPY_TRY(n, count(r));
   for (uint32_t i = 0; i < n; ++i) {
-    TRY(l, limits(r, true));
+    WASIPY_TRY(l, limits(r, true));
     m_.memories.push_back(MemoryType{l});
   }
   return {};
 }
 
 Expected<void> Decoder::globals(ByteReader& r) {
-  TRY(n, count(r));
+  WASIPY_TRY(n, count(r));
   for (uint32_t i = 0; i < n; ++i) {
-    TRY(t, global_type(r));
-    TRY(e, const_expr(r));
+    WASIPY_TRY(t, global_type(r));
+    WASIPY_TRY(e, const_expr(r));
     m_.globals.push_back(Global{t, std::move(e)});
   }
   return {};
 }
 
 Expected<void> Decoder::exports(ByteReader& r) {
-  TRY(n, count(r));
+  WASIPY_TRY(n, count(r));
   for (uint32_t i = 0; i < n; ++i) {
     Export ex;
     ex.offset = r.offset();
-    TRY(name, r.name());
+    WASIPY_TRY(name, r.name());
     ex.name = std::move(name);
     size_t at = r.offset();
-    TRY(kind, r.u8());
+    WASIPY_TRY(kind, r.u8());
     if (kind > 3) return malformed(at, "malformed export kind {:#04x}", kind);
     ex.kind = static_cast<ExternKind>(kind);
-    TRY(idx, r.u32());
+    WASIPY_TRY(idx, r.u32());
     ex.index = idx;
     m_.exports.push_back(std::move(ex));
   }
@@ -288,18 +277,18 @@ Expected<void> Decoder::exports(ByteReader& r) {
 }
 
 Expected<void> Decoder::start(ByteReader& r) {
-  TRY(idx, r.u32());
+  WASIPY_TRY(idx, r.u32());
   m_.start = idx;
   return {};
 }
 
 Expected<void> Decoder::elements(ByteReader& r) {
-  TRY(n, count(r));
+  WASIPY_TRY(n, count(r));
   for (uint32_t i = 0; i < n; ++i) {
     ElemSegment seg;
     seg.offset_in_module = r.offset();
     size_t at = r.offset();
-    TRY(flags, r.u32());
+    WASIPY_TRY(flags, r.u32());
     if (flags > 7) return malformed(at, "malformed elements segment kind {}", flags);
     bool passive_or_declarative = flags & 1;
     bool explicit_table = flags & 2;
@@ -307,10 +296,10 @@ Expected<void> Decoder::elements(ByteReader& r) {
     if (!passive_or_declarative) {
       seg.mode = SegmentMode::Active;
       if (explicit_table) {
-        TRY(t, r.u32());
+        WASIPY_TRY(t, r.u32());
         seg.table = t;
       }
-      TRY(off, const_expr(r));
+      WASIPY_TRY(off, const_expr(r));
       seg.offset = std::move(off);
     } else {
       seg.mode = explicit_table ? SegmentMode::Declarative : SegmentMode::Passive;
@@ -318,25 +307,25 @@ Expected<void> Decoder::elements(ByteReader& r) {
     // Flags 0 and 4 imply funcref; the others name the kind or type.
     if (passive_or_declarative || explicit_table) {
       if (uses_exprs) {
-        TRY(t, ref_type(r));
+        WASIPY_TRY(t, ref_type(r));
         seg.type = t;
       } else {
         size_t kat = r.offset();
-        TRY(kind, r.u8());
+        WASIPY_TRY(kind, r.u8());
         if (kind != 0) return malformed(kat, "malformed element kind {:#04x}", kind);
         seg.type = ValType::FuncRef;
       }
     }
-    TRY(items, count(r));
+    WASIPY_TRY(items, count(r));
     seg.items.reserve(items);
     for (uint32_t k = 0; k < items; ++k) {
       if (uses_exprs) {
-        TRY(e, const_expr(r));
+        WASIPY_TRY(e, const_expr(r));
         seg.items.push_back(std::move(e));
       } else {
         ConstExpr e;
         e.offset = r.offset();
-        TRY(f, r.u32());
+        WASIPY_TRY(f, r.u32());
         Instr in;
         in.op = Opcode::RefFunc;
         in.a = f;
@@ -351,7 +340,7 @@ Expected<void> Decoder::elements(ByteReader& r) {
 }
 
 Expected<void> Decoder::data_count(ByteReader& r) {
-  TRY(n, r.u32());
+  WASIPY_TRY(n, r.u32());
   m_.data_count = n;
   return {};
 }
@@ -359,7 +348,7 @@ Expected<void> Decoder::data_count(ByteReader& r) {
 Expected<void> Decoder::code(ByteReader& r) {
   saw_code_section_ = true;
   size_t at = r.offset();
-  TRY(n, count(r));
+  WASIPY_TRY(n, count(r));
   if (n != declared_funcs_.size()) {
     return malformed(at, "function and code section have inconsistent lengths ({} functions, {} bodies)",
                      declared_funcs_.size(), n);
@@ -367,18 +356,18 @@ Expected<void> Decoder::code(ByteReader& r) {
   m_.functions.reserve(n);
   for (uint32_t i = 0; i < n; ++i) {
     size_t size_at = r.offset();
-    TRY(size, r.u32());
+    WASIPY_TRY(size, r.u32());
     if (size > r.remaining()) return malformed(size_at, "unexpected end (function body size {})", size);
     size_t body_begin = r.offset();
-    TRY(body_bytes, r.bytes(size));
+    WASIPY_TRY(body_bytes, r.bytes(size));
     ByteReader b(body_bytes, body_begin);
     Function f;
     f.type_index = declared_funcs_[i];
-    TRY(groups, count(b));
+    WASIPY_TRY(groups, count(b));
     for (uint32_t g = 0; g < groups; ++g) {
       size_t gat = b.offset();
-      TRY(c, b.u32());
-      TRY(t, val_type(b));
+      WASIPY_TRY(c, b.u32());
+      WASIPY_TRY(t, val_type(b));
       f.local_count += c;
       if (f.local_count > 0xFFFFFFFFull) return malformed(gat, "too many locals");
       f.locals.push_back(LocalGroup{c, t});
@@ -398,39 +387,39 @@ Expected<void> Decoder::code(ByteReader& r) {
 
 Expected<void> Decoder::data(ByteReader& r) {
   size_t at = r.offset();
-  TRY(n, count(r));
+  WASIPY_TRY(n, count(r));
   if (m_.data_count && *m_.data_count != n) {
     return malformed(at, "data count and data section have inconsistent lengths ({} and {})", *m_.data_count, n);
   }
   for (uint32_t i = 0; i < n; ++i) {
     DataSegment seg;
     size_t fat = r.offset();
-    TRY(flags, r.u32());
+    WASIPY_TRY(flags, r.u32());
     if (flags > 2) return malformed(fat, "malformed data segment kind {}", flags);
     if (flags == 1) {
       seg.mode = SegmentMode::Passive;
     } else {
       seg.mode = SegmentMode::Active;
       if (flags == 2) {
-        TRY(mem, r.u32());
+        WASIPY_TRY(mem, r.u32());
         seg.memory = mem;
       }
-      TRY(off, const_expr(r));
+      WASIPY_TRY(off, const_expr(r));
       seg.offset = std::move(off);
     }
     size_t lat = r.offset();
-    TRY(len, r.u32());
+    WASIPY_TRY(len, r.u32());
     if (len > r.remaining()) return malformed(lat, "unexpected end of section or function (data length {})", len);
     seg.data_start = r.offset();
     seg.data_size = len;
-    CHECK(r.bytes(len));
+    WASIPY_CHECK(r.bytes(len));
     m_.datas.push_back(std::move(seg));
   }
   return {};
 }
 
 Expected<void> Decoder::custom(ByteReader& r) {
-  TRY(name, r.name());
+  WASIPY_TRY(name, r.name());
   auto rest = r.bytes(r.remaining());
   if (name == "name") name_section(ByteReader(*rest, r.offset() - rest->size()));
   return {};
@@ -492,10 +481,10 @@ Expected<void> Decoder::run() {
   int last_rank = 0;
   while (!r.at_end()) {
     size_t at = r.offset();
-    TRY(id, r.u8());
+    WASIPY_TRY(id, r.u8());
     if (id > 12) return malformed(at, "malformed section id {}", id);
     size_t size_at = r.offset();
-    TRY(size, r.u32());
+    WASIPY_TRY(size, r.u32());
     if (size > r.remaining()) {
       return fail(ErrorKind::Malformed, fmt::format("{} at byte offset {}: unexpected end (section size {} exceeds the module)",
                                                     section_name(id), size_at, size));
@@ -510,7 +499,7 @@ Expected<void> Decoder::run() {
       last_rank = rank;
     }
     size_t content_at = r.offset();
-    TRY(content, r.bytes(size));
+    WASIPY_TRY(content, r.bytes(size));
     ByteReader sr(content, content_at);
     auto ok = section(id, sr);
     if (!ok) return std::unexpected(in_section(ok.error(), id));

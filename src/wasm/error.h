@@ -7,6 +7,20 @@
 
 #include <fmt/format.h>
 
+/// Unwraps an Expected into `var`, or returns its error from the enclosing
+/// function (which returns some Expected<U>).
+#define WASIPY_TRY(var, expr)                                             \
+  auto var##_result = (expr);                                      \
+  if (!var##_result) return std::unexpected(var##_result.error()); \
+  auto var = *var##_result
+
+/// Returns the error of an Expected from the enclosing function, if it holds one.
+#define WASIPY_CHECK(expr)                                                  \
+  do {                                                               \
+    auto check_result = (expr);                                      \
+    if (!check_result) return std::unexpected(check_result.error()); \
+  } while (0)
+
 namespace wasipy::wasm {
 
 /// Which rule of the spec a rejection belongs to; the spec runner matches

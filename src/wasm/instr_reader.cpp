@@ -1,10 +1,5 @@
 #include "wasm/instr_reader.h"
 
-#define TRY(var, expr)                                   \
-  auto var##_result = (expr);                            \
-  if (!var##_result) return std::unexpected(var##_result.error()); \
-  auto var = *var##_result
-
 namespace wasipy::wasm {
 
 namespace {
@@ -25,10 +20,10 @@ bool is_memarg_op(Opcode op) {
 Expected<Instr> InstrReader::next() {
   Instr in;
   in.offset = r_.offset();
-  TRY(byte, r_.u8());
+  WASIPY_TRY(byte, r_.u8());
   uint16_t code = byte;
   if (byte == 0xFC) {
-    TRY(sub, r_.u32());
+    WASIPY_TRY(sub, r_.u32());
     if (sub > 0xFF) return malformed(in.offset, "illegal opcode 0xfc {:#x}", sub);
     code = uint16_t(0xFC00 | sub);
   } else if (byte == 0xFD) {
@@ -50,8 +45,8 @@ Expected<Instr> InstrReader::next() {
   };
 
   if (is_memarg_op(in.op)) {
-    TRY(align, r_.u32());
-    TRY(offset, r_.u32());
+    WASIPY_TRY(align, r_.u32());
+    WASIPY_TRY(offset, r_.u32());
     in.a = align;
     in.imm = offset;
     return in;
@@ -61,7 +56,7 @@ Expected<Instr> InstrReader::next() {
     case Opcode::Block:
     case Opcode::Loop:
     case Opcode::If: {
-      TRY(bt, r_.s33());
+      WASIPY_TRY(bt, r_.s33());
       if (bt == -5) {
         return fail(ErrorKind::Unsupported,
                     fmt::format("unsupported feature: simd (at byte offset {})", in.offset));
@@ -85,35 +80,35 @@ Expected<Instr> InstrReader::next() {
     case Opcode::TableGrow:
     case Opcode::TableSize:
     case Opcode::TableFill: {
-      TRY(idx, r_.u32());
+      WASIPY_TRY(idx, r_.u32());
       in.a = idx;
       break;
     }
     case Opcode::BrTable: {
-      TRY(n, r_.u32());
+      WASIPY_TRY(n, r_.u32());
       // Each target takes at least one byte: refuse counts the code cannot hold.
       if (n > r_.remaining()) return malformed(in.offset, "unexpected end (br_table too long)");
       targets_.clear();
       for (uint32_t i = 0; i <= n; ++i) {
-        TRY(t, r_.u32());
+        WASIPY_TRY(t, r_.u32());
         targets_.push_back(t);
       }
       in.targets = &targets_;
       break;
     }
     case Opcode::CallIndirect: {
-      TRY(type, r_.u32());
-      TRY(table, r_.u32());
+      WASIPY_TRY(type, r_.u32());
+      WASIPY_TRY(table, r_.u32());
       in.a = type;
       in.b = table;
       break;
     }
     case Opcode::SelectT: {
-      TRY(n, r_.u32());
+      WASIPY_TRY(n, r_.u32());
       if (n > r_.remaining()) return malformed(in.offset, "unexpected end");
       in.a = n;
       for (uint32_t i = 0; i < n; ++i) {
-        TRY(t, r_.u8());
+        WASIPY_TRY(t, r_.u8());
         if (i == 0) in.imm = t;
       }
       if (in.imm == 0x7B) {
@@ -130,7 +125,7 @@ Expected<Instr> InstrReader::next() {
       break;
     }
     case Opcode::MemoryInit: {
-      TRY(idx, r_.u32());
+      WASIPY_TRY(idx, r_.u32());
       in.a = idx;
       auto z = zero_byte();
       if (!z) return std::unexpected(z.error());
@@ -145,35 +140,35 @@ Expected<Instr> InstrReader::next() {
     }
     case Opcode::TableInit:
     case Opcode::TableCopy: {
-      TRY(x, r_.u32());
-      TRY(y, r_.u32());
+      WASIPY_TRY(x, r_.u32());
+      WASIPY_TRY(y, r_.u32());
       in.a = x;
       in.b = y;
       break;
     }
     case Opcode::I32Const: {
-      TRY(v, r_.s32());
+      WASIPY_TRY(v, r_.s32());
       in.imm = uint32_t(v);
       break;
     }
     case Opcode::I64Const: {
-      TRY(v, r_.s64());
+      WASIPY_TRY(v, r_.s64());
       in.imm = uint64_t(v);
       break;
     }
     case Opcode::F32Const: {
-      TRY(v, r_.f32_bits());
+      WASIPY_TRY(v, r_.f32_bits());
       in.imm = v;
       break;
     }
     case Opcode::F64Const: {
-      TRY(v, r_.f64_bits());
+      WASIPY_TRY(v, r_.f64_bits());
       in.imm = v;
       break;
     }
     case Opcode::RefNull: {
       size_t at = r_.offset();
-      TRY(t, r_.u8());
+      WASIPY_TRY(t, r_.u8());
       if (t != 0x70 && t != 0x6F) return malformed(at, "malformed reference type {:#04x}", t);
       in.imm = t;
       break;

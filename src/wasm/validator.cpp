@@ -5,17 +5,6 @@
 
 #include "wasm/instr_reader.h"
 
-#define TRY(var, expr)                                             \
-  auto var##_result = (expr);                                      \
-  if (!var##_result) return std::unexpected(var##_result.error()); \
-  auto var = *var##_result
-
-#define CHECK(expr)                                                  \
-  do {                                                               \
-    auto check_result = (expr);                                      \
-    if (!check_result) return std::unexpected(check_result.error()); \
-  } while (0)
-
 namespace wasipy::wasm {
 
 namespace {
@@ -126,7 +115,7 @@ Expected<VT> Validator::pop() {
 }
 
 Expected<VT> Validator::pop(VT expected) {
-  TRY(actual, pop());
+  WASIPY_TRY(actual, pop());
   if (actual != expected && actual != VT::Unknown && expected != VT::Unknown) {
     return bad("type mismatch in {}: expected {}, got {}", cur_op_, name(expected), name(actual));
   }
@@ -134,7 +123,7 @@ Expected<VT> Validator::pop(VT expected) {
 }
 
 Expected<void> Validator::pop_all(const std::vector<ValType>& types) {
-  for (size_t i = types.size(); i-- > 0;) CHECK(pop(types[i]));
+  for (size_t i = types.size(); i-- > 0;) WASIPY_CHECK(pop(types[i]));
   return {};
 }
 
@@ -214,21 +203,21 @@ Expected<FunctionInfo> Validator::function(uint32_t index, const Function& f) {
   size_t data_segments = has_data_count ? *m_.data_count : m_.datas.size();
   while (!ctrls_.empty()) {
     if (reader.at_end()) return malformed(reader.offset(), "unexpected end of section or function (END opcode expected) in function {}", index);
-    TRY(in, reader.next());
+    WASIPY_TRY(in, reader.next());
     cur_offset_ = in.offset;
     cur_op_ = name_of(in.op).data();
     OpSig s = sig_of(in.op);
     if (s.numeric) {
-      if (s.in2 != kNone) CHECK(pop(s.in2));
-      CHECK(pop(s.in1));
+      if (s.in2 != kNone) WASIPY_CHECK(pop(s.in2));
+      WASIPY_CHECK(pop(s.in1));
       push(s.out);
       continue;
     }
     if (s.load || s.store) {
       if (m_.memory_count() == 0) return bad("unknown memory 0");
       if (in.a > s.natural_align) return bad("alignment must not be larger than natural ({})", cur_op_);
-      if (s.store) CHECK(pop(s.in2));
-      CHECK(pop(ValType::I32));
+      if (s.store) WASIPY_CHECK(pop(s.in2));
+      WASIPY_CHECK(pop(ValType::I32));
       if (s.load) push(s.out);
       continue;
     }
@@ -241,16 +230,16 @@ Expected<FunctionInfo> Validator::function(uint32_t index, const Function& f) {
       case Opcode::Block:
       case Opcode::Loop:
       case Opcode::If: {
-        TRY(bt, block_type(in));
-        if (in.op == Opcode::If) CHECK(pop(ValType::I32));
-        CHECK(pop_all(bt.first));
+        WASIPY_TRY(bt, block_type(in));
+        if (in.op == Opcode::If) WASIPY_CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop_all(bt.first));
         ctrls_.push_back(Ctrl{in.op, bt.first, bt.second, vals_.size(), false});
         push_all(bt.first);
         break;
       }
       case Opcode::Else: {
         if (ctrls_.back().op != Opcode::If) return bad("else without a matching if");
-        CHECK(pop_all(ctrls_.back().results));
+        WASIPY_CHECK(pop_all(ctrls_.back().results));
         if (vals_.size() != ctrls_.back().height) return bad("type mismatch: values remain on the stack at else");
         ctrls_.back().op = Opcode::Else;
         ctrls_.back().unreachable = false;
@@ -259,7 +248,7 @@ Expected<FunctionInfo> Validator::function(uint32_t index, const Function& f) {
       }
       case Opcode::End: {
         Ctrl& c = ctrls_.back();
-        CHECK(pop_all(c.results));
+        WASIPY_CHECK(pop_all(c.results));
         if (vals_.size() != c.height) return bad("type mismatch: values remain on the stack at end of block");
         // An if without else must leave the same types as it took.
         if (c.op == Opcode::If && c.params != c.results) return bad("type mismatch: if without else must not change the stack's types");
@@ -270,20 +259,20 @@ Expected<FunctionInfo> Validator::function(uint32_t index, const Function& f) {
       }
       case Opcode::Br: {
         if (in.a >= ctrls_.size()) return bad("unknown label {}", in.a);
-        CHECK(pop_all(ctrls_[ctrls_.size() - 1 - in.a].labels()));
+        WASIPY_CHECK(pop_all(ctrls_[ctrls_.size() - 1 - in.a].labels()));
         mark_unreachable();
         break;
       }
       case Opcode::BrIf: {
         if (in.a >= ctrls_.size()) return bad("unknown label {}", in.a);
-        CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(ValType::I32));
         const auto& types = ctrls_[ctrls_.size() - 1 - in.a].labels();
-        CHECK(pop_all(types));
+        WASIPY_CHECK(pop_all(types));
         push_all(types);
         break;
       }
       case Opcode::BrTable: {
-        CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(ValType::I32));
         const auto& targets = *in.targets;
         uint32_t def = targets.back();
         if (def >= ctrls_.size()) return bad("unknown label {}", def);
@@ -295,21 +284,21 @@ Expected<FunctionInfo> Validator::function(uint32_t index, const Function& f) {
           if (types.size() != arity) return bad("type mismatch: br_table targets have different arities");
           // Check against a copy so every target sees the same operands.
           auto saved = vals_;
-          CHECK(pop_all(types));
+          WASIPY_CHECK(pop_all(types));
           vals_ = std::move(saved);
         }
-        CHECK(pop_all(ctrls_[ctrls_.size() - 1 - def].labels()));
+        WASIPY_CHECK(pop_all(ctrls_[ctrls_.size() - 1 - def].labels()));
         mark_unreachable();
         break;
       }
       case Opcode::Return:
-        CHECK(pop_all(ctrls_.front().results));
+        WASIPY_CHECK(pop_all(ctrls_.front().results));
         mark_unreachable();
         break;
       case Opcode::Call: {
         if (in.a >= m_.func_count()) return bad("unknown function {}", in.a);
         const FuncType& callee = m_.func_type(in.a);
-        CHECK(pop_all(callee.params));
+        WASIPY_CHECK(pop_all(callee.params));
         push_all(callee.results);
         break;
       }
@@ -317,18 +306,18 @@ Expected<FunctionInfo> Validator::function(uint32_t index, const Function& f) {
         if (in.b >= m_.table_count()) return bad("unknown table {}", in.b);
         if (m_.table_type(in.b).elem != ValType::FuncRef) return bad("type mismatch: call_indirect needs a funcref table");
         if (in.a >= m_.types.size()) return bad("unknown type {}", in.a);
-        CHECK(pop(ValType::I32));
-        CHECK(pop_all(m_.types[in.a].params));
+        WASIPY_CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop_all(m_.types[in.a].params));
         push_all(m_.types[in.a].results);
         break;
       }
       case Opcode::Drop:
-        CHECK(pop());
+        WASIPY_CHECK(pop());
         break;
       case Opcode::Select: {
-        CHECK(pop(ValType::I32));
-        TRY(t1, pop());
-        TRY(t2, pop());
+        WASIPY_CHECK(pop(ValType::I32));
+        WASIPY_TRY(t1, pop());
+        WASIPY_TRY(t2, pop());
         if (!(is_num(t1) || t1 == VT::Unknown) || !(is_num(t2) || t2 == VT::Unknown)) {
           return bad("type mismatch: select without a type needs numeric operands");
         }
@@ -343,9 +332,9 @@ Expected<FunctionInfo> Validator::function(uint32_t index, const Function& f) {
           case 0x7F: case 0x7E: case 0x7D: case 0x7C: case 0x70: case 0x6F: break;
           default: return malformed(in.offset, "malformed value type in select");
         }
-        CHECK(pop(ValType::I32));
-        CHECK(pop(t));
-        CHECK(pop(t));
+        WASIPY_CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(t));
+        WASIPY_CHECK(pop(t));
         push(t);
         break;
       }
@@ -355,11 +344,11 @@ Expected<FunctionInfo> Validator::function(uint32_t index, const Function& f) {
         break;
       case Opcode::LocalSet:
         if (in.a >= locals_.size()) return bad("unknown local {}", in.a);
-        CHECK(pop(locals_[in.a]));
+        WASIPY_CHECK(pop(locals_[in.a]));
         break;
       case Opcode::LocalTee:
         if (in.a >= locals_.size()) return bad("unknown local {}", in.a);
-        CHECK(pop(locals_[in.a]));
+        WASIPY_CHECK(pop(locals_[in.a]));
         push(locals_[in.a]);
         break;
       case Opcode::GlobalGet:
@@ -370,19 +359,19 @@ Expected<FunctionInfo> Validator::function(uint32_t index, const Function& f) {
         if (in.a >= m_.global_count()) return bad("unknown global {}", in.a);
         auto gt = m_.global_type(in.a);
         if (!gt.mut) return bad("global is immutable: global.set {}", in.a);
-        CHECK(pop(gt.type));
+        WASIPY_CHECK(pop(gt.type));
         break;
       }
       case Opcode::TableGet: {
         if (in.a >= m_.table_count()) return bad("unknown table {}", in.a);
-        CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(ValType::I32));
         push(m_.table_type(in.a).elem);
         break;
       }
       case Opcode::TableSet: {
         if (in.a >= m_.table_count()) return bad("unknown table {}", in.a);
-        CHECK(pop(m_.table_type(in.a).elem));
-        CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(m_.table_type(in.a).elem));
+        WASIPY_CHECK(pop(ValType::I32));
         break;
       }
       case Opcode::TableSize:
@@ -391,31 +380,31 @@ Expected<FunctionInfo> Validator::function(uint32_t index, const Function& f) {
         break;
       case Opcode::TableGrow:
         if (in.a >= m_.table_count()) return bad("unknown table {}", in.a);
-        CHECK(pop(ValType::I32));
-        CHECK(pop(m_.table_type(in.a).elem));
+        WASIPY_CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(m_.table_type(in.a).elem));
         push(ValType::I32);
         break;
       case Opcode::TableFill:
         if (in.a >= m_.table_count()) return bad("unknown table {}", in.a);
-        CHECK(pop(ValType::I32));
-        CHECK(pop(m_.table_type(in.a).elem));
-        CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(m_.table_type(in.a).elem));
+        WASIPY_CHECK(pop(ValType::I32));
         break;
       case Opcode::TableCopy:
         if (in.a >= m_.table_count()) return bad("unknown table {}", in.a);
         if (in.b >= m_.table_count()) return bad("unknown table {}", in.b);
         if (m_.table_type(in.a).elem != m_.table_type(in.b).elem) return bad("type mismatch in table.copy");
-        CHECK(pop(ValType::I32));
-        CHECK(pop(ValType::I32));
-        CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(ValType::I32));
         break;
       case Opcode::TableInit:
         if (in.b >= m_.table_count()) return bad("unknown table {}", in.b);
         if (in.a >= m_.elems.size()) return bad("unknown elem segment {}", in.a);
         if (m_.table_type(in.b).elem != m_.elems[in.a].type) return bad("type mismatch in table.init");
-        CHECK(pop(ValType::I32));
-        CHECK(pop(ValType::I32));
-        CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(ValType::I32));
         break;
       case Opcode::ElemDrop:
         if (in.a >= m_.elems.size()) return bad("unknown elem segment {}", in.a);
@@ -426,23 +415,23 @@ Expected<FunctionInfo> Validator::function(uint32_t index, const Function& f) {
         break;
       case Opcode::MemoryGrow:
         if (m_.memory_count() == 0) return bad("unknown memory 0");
-        CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(ValType::I32));
         push(ValType::I32);
         break;
       case Opcode::MemoryFill:
       case Opcode::MemoryCopy:
         if (m_.memory_count() == 0) return bad("unknown memory 0");
-        CHECK(pop(ValType::I32));
-        CHECK(pop(ValType::I32));
-        CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(ValType::I32));
         break;
       case Opcode::MemoryInit:
         if (m_.memory_count() == 0) return bad("unknown memory 0");
         if (in.a >= data_segments) return bad("unknown data segment {}", in.a);
         if (!has_data_count) return malformed(in.offset, "data count section required for memory.init");
-        CHECK(pop(ValType::I32));
-        CHECK(pop(ValType::I32));
-        CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(ValType::I32));
+        WASIPY_CHECK(pop(ValType::I32));
         break;
       case Opcode::DataDrop:
         if (in.a >= data_segments) return bad("unknown data segment {}", in.a);
@@ -456,7 +445,7 @@ Expected<FunctionInfo> Validator::function(uint32_t index, const Function& f) {
         push(static_cast<ValType>(in.imm));
         break;
       case Opcode::RefIsNull: {
-        TRY(t, pop());
+        WASIPY_TRY(t, pop());
         if (!is_ref(t) && t != VT::Unknown) return bad("type mismatch: ref.is_null needs a reference, got {}", name(t));
         push(ValType::I32);
         break;
@@ -490,17 +479,17 @@ Expected<std::vector<FunctionInfo>> Validator::run() {
         if (im.func_type >= m_.types.size()) return invalid(im.offset, "unknown type {} in import {}.{}", im.func_type, printable(im.module), printable(im.name));
         break;
       case ExternKind::Table:
-        CHECK(limits(im.table.limits, 0xFFFFFFFFull, 0, "table"));
+        WASIPY_CHECK(limits(im.table.limits, 0xFFFFFFFFull, 0, "table"));
         break;
       case ExternKind::Memory:
-        CHECK(limits(im.memory.limits, kMaxPages, 0, "memory"));
+        WASIPY_CHECK(limits(im.memory.limits, kMaxPages, 0, "memory"));
         break;
       case ExternKind::Global:
         break;
     }
   }
-  for (const auto& t : m_.tables) CHECK(limits(t.limits, 0xFFFFFFFFull, 0, "table"));
-  for (const auto& mem : m_.memories) CHECK(limits(mem.limits, kMaxPages, 0, "memory"));
+  for (const auto& t : m_.tables) WASIPY_CHECK(limits(t.limits, 0xFFFFFFFFull, 0, "table"));
+  for (const auto& mem : m_.memories) WASIPY_CHECK(limits(mem.limits, kMaxPages, 0, "memory"));
   if (m_.memory_count() > 1) return invalid(0, "multiple memories are not supported");
 
   // C.refs: functions named outside function bodies may be taken with ref.func.
@@ -517,20 +506,20 @@ Expected<std::vector<FunctionInfo>> Validator::run() {
     if (ex.kind == ExternKind::Func) refs_.insert(ex.index);
   }
 
-  for (const auto& g : m_.globals) CHECK(const_expr(g.init, g.type.type, "global initializer"));
+  for (const auto& g : m_.globals) WASIPY_CHECK(const_expr(g.init, g.type.type, "global initializer"));
 
   for (const auto& seg : m_.elems) {
-    for (const auto& item : seg.items) CHECK(const_expr(item, seg.type, "element segment"));
+    for (const auto& item : seg.items) WASIPY_CHECK(const_expr(item, seg.type, "element segment"));
     if (seg.mode == SegmentMode::Active) {
       if (seg.table >= m_.table_count()) return invalid(seg.offset_in_module, "unknown table {} in element segment", seg.table);
       if (m_.table_type(seg.table).elem != seg.type) return invalid(seg.offset_in_module, "type mismatch: element segment type differs from table");
-      CHECK(const_expr(seg.offset, ValType::I32, "element segment offset"));
+      WASIPY_CHECK(const_expr(seg.offset, ValType::I32, "element segment offset"));
     }
   }
   for (const auto& seg : m_.datas) {
     if (seg.mode == SegmentMode::Active) {
       if (seg.memory >= m_.memory_count()) return invalid(seg.offset.offset, "unknown memory {} in data segment", seg.memory);
-      CHECK(const_expr(seg.offset, ValType::I32, "data segment offset"));
+      WASIPY_CHECK(const_expr(seg.offset, ValType::I32, "data segment offset"));
     }
   }
   if (m_.start) {
@@ -554,7 +543,7 @@ Expected<std::vector<FunctionInfo>> Validator::run() {
   std::vector<FunctionInfo> infos;
   infos.reserve(m_.functions.size());
   for (size_t i = 0; i < m_.functions.size(); ++i) {
-    TRY(info, function(uint32_t(m_.imported_funcs + i), m_.functions[i]));
+    WASIPY_TRY(info, function(uint32_t(m_.imported_funcs + i), m_.functions[i]));
     infos.push_back(info);
   }
   return infos;
@@ -569,7 +558,7 @@ Expected<void> Validator::decode_bodies() const {
     uint32_t depth = 1;
     while (depth > 0) {
       if (reader.at_end()) return malformed(reader.offset(), "unexpected end of section or function (END opcode expected)");
-      TRY(in, reader.next());
+      WASIPY_TRY(in, reader.next());
       switch (in.op) {
         case Opcode::Block:
         case Opcode::Loop:
