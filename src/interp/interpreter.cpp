@@ -223,10 +223,15 @@ do_return: {
     if (st->depth >= max_depth || callee_fp + callee->frame_slots > st->stack_end) TRAP(TrapKind::StackExhausted);
     st->frames[st->depth++] = Frame{return_pc, fp, fn};
     fp = callee_fp;
-    fn = callee;
+    {
+      // Calls within one instance keep its memory; only a call into another
+      // instance switches.
+      bool same_memory = callee->memory == fn->memory;
+      fn = callee;
+      if (!same_memory) LOAD_MEMORY();
+    }
     for (RawValue *p = fp + callee->param_count, *end = p + callee->local_count; p < end; ++p) *p = 0;
     pc = callee->code.data();
-    if (callee->memory != st->frames[st->depth - 1].fn->memory) LOAD_MEMORY();
     NEXT();
 
   L_CallIndirect: {
