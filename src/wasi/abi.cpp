@@ -61,9 +61,13 @@ std::expected<std::vector<iovec>, Errno> iovecs(GuestMemory& m, uint32_t ptr, ui
   return v;
 }
 
+// Like Linux, one transfer moves at most this much, so the count fits a u32
+// even when a guest lists the same buffer many times.
+constexpr size_t kMaxTransfer = 0x7ffff000;
+
 size_t total_len(const std::vector<iovec>& v) {
   size_t n = 0;
-  for (auto& i : v) n += i.iov_len;
+  for (auto& i : v) n += std::min(i.iov_len, kMaxTransfer - n);
   return n;
 }
 
@@ -72,12 +76,13 @@ std::expected<size_t, Errno> device_read(Device d, const std::vector<iovec>& v) 
   size_t n = 0;
   for (auto& i : v) {
     auto* p = static_cast<uint8_t*>(i.iov_base);
+    size_t len = std::min(i.iov_len, kMaxTransfer - n);
     if (d == Device::Zero) {
-      std::memset(p, 0, i.iov_len);
-    } else if (Errno e = host::random_fill(p, i.iov_len); e != Errno::Success) {
+      std::memset(p, 0, len);
+    } else if (Errno e = host::random_fill(p, len); e != Errno::Success) {
       return std::unexpected(e);
     }
-    n += i.iov_len;
+    n += len;
   }
   return n;
 }
@@ -88,27 +93,24 @@ bool path_has_nul(std::string_view p) { return p.find('\0') != std::string_view:
 std::expected<std::optional<Device>, Errno> dev_lookup(std::string_view path) {
   if (path.empty()) return std::unexpected(Errno::Noent);
   if (path[0] == '/') return std::unexpected(Errno::Notcapable);
-  std::vector<std::string_view> stack;
+  // /dev is one level deep: anything after a device's name ("null/x",
+  // "null/..") is ENOTDIR, as on Linux; ".." from /dev itself leaves the mount.
+  std::optional<Device> d;
   size_t i = 0;
   while (i <= path.size()) {
     size_t j = std::min(path.find('/', i), path.size());
     std::string_view c = path.substr(i, j - i);
     i = j + 1;
-    if (c.empty() || c == ".") continue;
-    if (c == "..") {
-      if (stack.empty()) return std::unexpected(Errno::Notcapable);
-      stack.pop_back();
-    } else {
-      stack.push_back(c);
-    }
+    if (c.empty()) continue;
+    if (d) return std::unexpected(Errno::Notdir);
+    if (c == ".") continue;
+    if (c == "..") return std::unexpected(Errno::Notcapable);
+    if (c == "null") d = Device::Null;
+    else if (c == "zero") d = Device::Zero;
+    else if (c == "urandom") d = Device::Urandom;
+    else return std::unexpected(Errno::Noent);
   }
-  if (stack.empty()) return std::nullopt;
-  std::optional<Device> d;
-  if (stack[0] == "null") d = Device::Null;
-  else if (stack[0] == "zero") d = Device::Zero;
-  else if (stack[0] == "urandom") d = Device::Urandom;
-  if (!d) return std::unexpected(Errno::Noent);
-  if (stack.size() > 1) return std::unexpected(Errno::Notdir);
+  if (d && path.back() == '/') return std::unexpected(Errno::Notdir);
   return d;
 }
 

@@ -615,6 +615,10 @@ TEST_P(WasiTest, DevDirectory) {
   EXPECT_EQ(stat_type(".", true, kDev), uint8_t(Filetype::Directory));
   EXPECT_EQ(open("sda", 0, rights::FdRead, 0, kDev).error(), Errno::Noent);
   EXPECT_EQ(open("../etc", 0, rights::FdRead, 0, kDev).error(), Errno::Notcapable);
+  EXPECT_EQ(open("null/..", 0, rights::FdRead, 0, kDev).error(), Errno::Notdir);
+  EXPECT_EQ(open("null/", 0, rights::FdRead, 0, kDev).error(), Errno::Notdir);
+  EXPECT_EQ(stat_type("null/x", true, kDev).error(), Errno::Notdir);
+  EXPECT_EQ(stat_type("./zero", true, kDev), uint8_t(Filetype::CharacterDevice));
   EXPECT_EQ(path_call("path_unlink_file", kDev, "null"), Errno::Rofs);
   auto dir = open(".", oflags::Directory, rights::FdReaddir, 0, kDev);
   ASSERT_TRUE(dir);
