@@ -308,7 +308,7 @@ uint16_t fdflags_of_host(int fl) {
   uint16_t f = 0;
   if (fl & O_APPEND) f |= fdflags::Append;
   if (fl & O_NONBLOCK) f |= fdflags::Nonblock;
-  if ((fl & O_SYNC) == O_SYNC) f |= fdflags::Sync | fdflags::Rsync;  // O_RSYNC == O_SYNC on Linux
+  if ((fl & O_SYNC) == O_SYNC) f |= fdflags::Sync;  // O_RSYNC is O_SYNC on Linux: not told apart
   else if (fl & O_DSYNC) f |= fdflags::Dsync;
   return f;
 }
