@@ -131,8 +131,13 @@ std::string format_value(const Value& v) {
 }
 
 std::expected<DirMapping, std::string> parse_dir(std::string_view spec) {
-  auto sep = spec.find("::");
   DirMapping m;
+  std::string_view full = spec;
+  if (spec.size() > 3 && spec.ends_with(":ro")) {
+    m.read_only = true;
+    spec.remove_suffix(3);
+  }
+  auto sep = spec.find("::");
   if (sep == std::string_view::npos) {
     m.host = m.guest = std::string(spec);
   } else {
@@ -140,7 +145,7 @@ std::expected<DirMapping, std::string> parse_dir(std::string_view spec) {
     m.guest = std::string(spec.substr(sep + 2));
   }
   if (m.host.empty() || m.guest.empty())
-    return std::unexpected(fmt::format("--dir '{}': write HOST or HOST::GUEST, both non-empty", spec));
+    return std::unexpected(fmt::format("--dir '{}': write HOST or HOST::GUEST (then :ro for read-only), both non-empty", full));
   return m;
 }
 

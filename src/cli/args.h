@@ -23,9 +23,12 @@ std::expected<runtime::Value, std::string> parse_value(runtime::ValType type, st
 std::string format_value(const runtime::Value& v);
 
 /// `--dir HOST[::GUEST]`; GUEST defaults to HOST, as in wasmtime.
+/// `--dir HOST[::GUEST][:ro]`: a host folder, where the guest sees it, and
+/// whether the guest may only read it.
 struct DirMapping {
   std::string host;
   std::string guest;
+  bool read_only = false;
 };
 std::expected<DirMapping, std::string> parse_dir(std::string_view spec);
 

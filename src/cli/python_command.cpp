@@ -271,12 +271,7 @@ int python_main(const std::vector<std::string>& args, std::ostream& out, std::os
   }
   mounts.push_back(wasi::Mount{cwd.string(), "/", false});
   bool user_tmp = false;
-  for (std::string spec : split.dirs) {
-    bool read_only = false;
-    if (spec.size() > 3 && spec.ends_with(":ro")) {
-      read_only = true;
-      spec.resize(spec.size() - 3);
-    }
+  for (const std::string& spec : split.dirs) {
     auto m = parse_dir(spec);
     if (!m) {
       err << "wasipy python: " << m.error() << '\n';
@@ -287,7 +282,7 @@ int python_main(const std::vector<std::string>& args, std::ostream& out, std::os
       return kExitUsage;
     }
     if (m->guest == "/tmp" || m->guest == "/tmp/") user_tmp = true;
-    mounts.push_back(wasi::Mount{fs::absolute(m->host).string(), m->guest, read_only});
+    mounts.push_back(wasi::Mount{fs::absolute(m->host).string(), m->guest, m->read_only});
   }
   std::vector<std::string> env;
   bool user_tmpdir = false;

@@ -1,16 +1,13 @@
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <ostream>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "cli/wasi_link.h"
 #include "interp/interpreter.h"
+#include "launch/launch.h"
 #include "runtime/instantiate.h"
-#include "wasm/decoder.h"
-#include "wasm/validator.h"
+#include "wasi/wasi.h"
 
 namespace wasipy::cli {
 
@@ -46,66 +43,52 @@ int run_main(const RunOptions& o, std::ostream& out, std::ostream& err) {
     err << fmt::format("wasipy run: {}: no such file; pass the path of a .wasm module\n", o.module);
     return kExitUsage;
   }
-  std::ifstream in(o.module, std::ios::binary);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) {
-    err << fmt::format("wasipy run: cannot read {}; check its permissions\n", o.module);
-    return kExitFailure;
-  }
-  auto decoded = wasm::decode(bytes);
-  if (!decoded) {
-    err << fmt::format("wasipy run: {} is not a valid module: {}\n", o.module, decoded.error().message);
-    return kExitFailure;
-  }
-  auto module = std::make_shared<const wasm::Module>(std::move(*decoded));
-  auto info = wasm::validate(*module);
-  if (!info) {
-    err << fmt::format("wasipy run: {} is not a valid module: {}\n", o.module, info.error().message);
-    return kExitFailure;
+  wasi::Config config;
+  config.args.push_back(o.argv0.value_or(std::filesystem::path(o.module).filename().string()));
+  config.args.insert(config.args.end(), o.args.begin(), o.args.end());
+  config.env = o.env;
+  for (const DirMapping& d : o.dirs) {
+    if (!std::filesystem::is_directory(d.host, ec)) {
+      err << fmt::format("wasipy run: --dir {}: no such folder\n", d.host);
+      return kExitUsage;
+    }
+    config.mounts.push_back(wasi::Mount{d.host, d.guest, d.read_only});
   }
 
+  if (!o.invoke) {
+    launch::Guest guest{o.module, config.args, config.env, config.mounts};
+    auto outcome = launch::run(guest);
+    if (!outcome) {
+      err << fmt::format("wasipy run: {}\n", outcome.error());
+      return kExitFailure;
+    }
+    if (!outcome->trap.empty()) err << outcome->trap << '\n';
+    return outcome->exit_status;
+  }
+
+  auto program = launch::load(o.module);
+  if (!program) {
+    err << fmt::format("wasipy run: {}\n", program.error());
+    return kExitFailure;
+  }
   // The tier outlives the store, whose instances own compiled code.
   interp::Interpreter interp;
   runtime::Store store;
   runtime::Linker linker;
-  std::unique_ptr<WasiHandle> wasi;
-  if (wasi_available()) {
-    GuestConfig guest;
-    guest.args.push_back(o.argv0.value_or(std::filesystem::path(o.module).filename().string()));
-    guest.args.insert(guest.args.end(), o.args.begin(), o.args.end());
-    guest.env = o.env;
-    guest.dirs = o.dirs;
-    auto linked = link_wasi(guest, linker, store);
-    if (!linked) {
-      err << fmt::format("wasipy run: {}\n", linked.error());
-      return kExitUsage;
-    }
-    wasi = std::move(*linked);
-  } else if (!o.invoke) {
-    err << "wasipy run: this wasipy was built without WASI, so it cannot run _start; "
-           "use --invoke FUNC to call an export\n";
+  // An export of a WASI program may need WASI's imports to instantiate.
+  auto wasi = wasi::Wasi::create(std::move(config));
+  if (!wasi) {
+    err << fmt::format("wasipy run: {}\n", wasi.error());
     return kExitUsage;
   }
-
-  auto inst = runtime::instantiate(store, interp, module, *info, linker.resolver());
+  (*wasi)->add_to(linker, store);
+  auto inst = runtime::instantiate(store, interp, program->module, program->info, linker.resolver());
   if (!inst) {
     const auto& e = inst.error();
     if (e.trap) return finish_with_trap(*e.trap, err);
     const char* what = e.kind == runtime::InstantiateError::Kind::Unlinkable ? "cannot link" : "cannot instantiate";
     err << fmt::format("wasipy run: {} {}: {}\n", what, o.module, e.message);
     return kExitFailure;
-  }
-
-  if (!o.invoke) {
-    runtime::FuncInstance* start = (*inst)->exported_func("_start");
-    if (!start) {
-      err << fmt::format("wasipy run: {} exports no _start function; pass --invoke FUNC to call one of: {}\n", o.module,
-                         export_names(**inst));
-      return kExitFailure;
-    }
-    auto r = runtime::invoke(interp, store, *start, {});
-    if (!r) return finish_with_trap(r.error(), err);
-    return kExitOk;
   }
 
   runtime::FuncInstance* f = (*inst)->exported_func(*o.invoke);

@@ -46,16 +46,26 @@ std::expected<std::vector<uint8_t>, std::string> read_file(const std::string& pa
 
 }  // namespace
 
-std::expected<Outcome, std::string> run(const Guest& guest) {
-  auto bytes = read_file(guest.module_path);
+std::expected<Program, std::string> load(const std::string& module_path) {
+  auto bytes = read_file(module_path);
   if (!bytes) return std::unexpected(bytes.error());
   auto decoded = wasm::decode(*bytes);
-  if (!decoded) return std::unexpected(fmt::format("{} is not a valid module: {}", guest.module_path, decoded.error().message));
+  if (!decoded) return std::unexpected(fmt::format("{} is not a valid module: {}", module_path, decoded.error().message));
   bytes->clear();
-  bytes->shrink_to_fit();
-  auto module = std::make_shared<const wasm::Module>(std::move(*decoded));
-  auto info = wasm::validate(*module);
-  if (!info) return std::unexpected(fmt::format("{} is not a valid module: {}", guest.module_path, info.error().message));
+  bytes->shrink_to_fit();  // the module keeps its own copy
+  Program p;
+  p.module = std::make_shared<const wasm::Module>(std::move(*decoded));
+  auto info = wasm::validate(*p.module);
+  if (!info) return std::unexpected(fmt::format("{} is not a valid module: {}", module_path, info.error().message));
+  p.info = std::move(*info);
+  return p;
+}
+
+std::expected<Outcome, std::string> run(const Guest& guest) {
+  auto program = load(guest.module_path);
+  if (!program) return std::unexpected(program.error());
+  const auto& module = program->module;
+  const auto* info = &program->info;
 
   // The tier outlives the store, whose instances own compiled code.
   interp::Interpreter engine;

@@ -3,10 +3,13 @@
 // `python` and `test` share, so that the stages above never look inside a
 // module.
 #include <expected>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "wasi/wasi.h"
+#include "wasm/module.h"
+#include "wasm/validator.h"
 
 namespace wasipy::launch {
 
@@ -25,6 +28,16 @@ struct Outcome {
   int exit_status = 0;        ///< proc_exit's code, 0 when _start returned, 134 after a trap
   std::string trap;           ///< Trap::describe() when it trapped, else empty
 };
+
+/// A module read from a file, decoded and validated: ready to instantiate.
+struct Program {
+  std::shared_ptr<const wasm::Module> module;
+  std::vector<wasm::FunctionInfo> info;
+};
+
+/// Reads, decodes and validates a module; fails with one line naming the
+/// file and what is wrong with it.
+std::expected<Program, std::string> load(const std::string& module_path);
 
 /// Loads, validates, links (WASI preview1) and runs the guest's `_start`.
 /// Fails with a one-line reason when it cannot start: unreadable or invalid
