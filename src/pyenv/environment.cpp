@@ -168,6 +168,8 @@ bool safe_relative(const std::string& p) {
 
 }  // namespace
 
+std::string short_hash(std::string_view text) { return sha256_hex(text).substr(0, 16); }
+
 std::string record_hash(std::string_view bytes) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned len = 0;

@@ -73,6 +73,9 @@ struct Environment {
 std::expected<Environment, std::string> install(const Resolution& r, const std::filesystem::path& cache_root,
                                                 const std::string& python_key);
 
+/// The first 16 hex digits of sha256(text): cache folder names.
+std::string short_hash(std::string_view text);
+
 /// sha256 of a file as URL-safe base64 without padding (wheel RECORD form).
 std::string record_hash(std::string_view bytes);
 

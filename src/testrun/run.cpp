@@ -94,17 +94,27 @@ int test_main(const Options& o, std::ostream& out, std::ostream& err) {
     if (!mkdtemp(templ.data())) return bad(fmt::format("cannot create a temporary folder in {}", fs::temp_directory_path().string()));
     tmp.path = templ;
     std::error_code ec;
-    for (const char* d : {"tmp/home", "project", "wasipy/site-packages"}) fs::create_directories(tmp.path / d, ec);
+    for (const char* d : {"tmp/home", "project", "wasipy/site-packages", "wasipy/pycache"}) fs::create_directories(tmp.path / d, ec);
+  }
+  // Bytecode of the project and of the environment goes to a cache of its
+  // own (PYTHONPYCACHEPREFIX), kept between runs: compiling every module
+  // from source on each run costs more than the tests on the interpreter.
+  fs::path pycache = python::cache_root() / "pycache" / pyenv::short_hash(project->root.string() + "\n" + env->key);
+  {
+    std::error_code ec;
+    fs::create_directories(pycache, ec);
+    if (ec) return bad(fmt::format("cannot create {}: {}", pycache.string(), ec.message()));
   }
   std::vector<wasi::Mount> mounts{
       {tmp.path.string(), "/", false},
       {project->root.string(), kGuestProject, true},
       {env->site_packages.string(), kGuestSitePackages, true},
+      {pycache.string(), kGuestPycache, false},
   };
   std::string code_root = project->import_root.empty() ? kGuestProject : fmt::format("{}/{}", kGuestProject, project->import_root);
   std::vector<std::string> genv{
       fmt::format("PYTHONPATH={}:{}", code_root, kGuestSitePackages),
-      "PYTHONDONTWRITEBYTECODE=1",
+      fmt::format("PYTHONPYCACHEPREFIX={}", kGuestPycache),
       "PYTHONUNBUFFERED=1",
       "HOME=/tmp/home",
       "TMPDIR=/tmp",

@@ -24,6 +24,7 @@ struct Options {
 /// Guest paths.
 inline constexpr const char* kGuestProject = "/project";
 inline constexpr const char* kGuestSitePackages = "/wasipy/site-packages";
+inline constexpr const char* kGuestPycache = "/wasipy/pycache";  ///< writable, kept between runs
 
 /// Runs the tests; pytest's output goes to fds 1 and 2 as it comes, wasipy's
 /// own lines and the summary to `out`/`err`. Returns pytest's exit status, or
