@@ -439,10 +439,12 @@ step "build python.wasm (make -j$JOBS; stack $WASM_STACK_SIZE bytes, recursion l
 # 3.11's configure appends "-z stack-size=524288 ... --initial-memory=10485760"
 # to its LDFLAGS_NODIST; the make-time LDFLAGS_NODIST comes after it on the
 # link line, and wasm-ld takes the last value. Py_DEFAULT_RECURSION_LIMIT is
-# guarded by #ifndef in Include/internal/pycore_ceval.h.
+# guarded by #ifndef in Include/internal/pycore_ceval.h. wasi-compat/cpython.h
+# works around wasi-libc's utimensat/futimens "now" (make time only: in
+# configure's CFLAGS it would hide utimensat from the function checks).
 MAKE_VARS=(
   "LDFLAGS_NODIST=-z stack-size=$WASM_STACK_SIZE -Wl,--initial-memory=$WASM_INITIAL_MEMORY"
-  "CFLAGS_NODIST=-DPy_DEFAULT_RECURSION_LIMIT=$RECURSION_LIMIT"
+  "CFLAGS_NODIST=-DPy_DEFAULT_RECURSION_LIMIT=$RECURSION_LIMIT -include $COMPAT_DIR/cpython.h"
 )
 if ! done_stamp make; then
   cd "$BUILDDIR"
