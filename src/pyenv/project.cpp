@@ -292,7 +292,7 @@ std::expected<Project, std::string> discover(const fs::path& given, const Discov
       std::smatch m;
       static const std::regex extra_re(R"(extra\s*==\s*['"]([^'"]+)['"])");
       if (std::regex_search(parsed->marker, m, extra_re)) extras[normalize_name(m[1].str())].push_back(r);
-      else if (deps.empty() || true) deps.push_back(r);
+      else deps.push_back(r);
     }
     break;
   }
