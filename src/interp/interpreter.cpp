@@ -105,6 +105,21 @@ struct ProfileFlush {
   }
 } g_flush;
 inline void profile_count(const void* h) { ++g_counts[h]; }
+// Calls and dispatches per function, to find where a guest spends its time.
+// Printed when the guest's store goes away (names live there).
+std::unordered_map<const CompiledFunc*, uint64_t> g_calls;
+std::unordered_map<const CompiledFunc*, uint64_t> g_work;
+void print_function_profile() {
+  std::vector<std::pair<uint64_t, const CompiledFunc*>> rows;
+  for (auto [f, n] : g_work) rows.push_back({n, f});
+  std::sort(rows.rbegin(), rows.rend());
+  fmt::print(stderr, "interp profile: dispatches and calls per function\n");
+  for (size_t i = 0; i < rows.size() && i < 25; ++i) {
+    fmt::print(stderr, "  {:>12} {:>10}  {}\n", rows[i].first, g_calls[rows[i].second], rows[i].second->func->name);
+  }
+  g_work.clear();
+  g_calls.clear();
+}
 #endif
 
 /// Runs `fn` with its frame at `fp` (arguments in place, locals zeroed)
@@ -148,6 +163,7 @@ std::optional<Trap> execute(State* st, runtime::Store* store, const CompiledFunc
 #define NEXT()                                    \
   do {                                            \
     profile_count(reinterpret_cast<const void*>(*pc)); \
+    ++g_work[fn];                                 \
     goto* reinterpret_cast<const void*>(*pc);     \
   } while (0)
 #else
@@ -222,6 +238,9 @@ do_return: {
   enter:
     if (st->depth >= max_depth || callee_fp + callee->frame_slots > st->stack_end) TRAP(TrapKind::StackExhausted);
     st->frames[st->depth++] = Frame{return_pc, fp, fn};
+#ifdef WASIPY_INTERP_PROFILE
+    ++g_calls[callee];
+#endif
     fp = callee_fp;
     {
       // Calls within one instance keep its memory; only a call into another
@@ -820,6 +839,10 @@ std::optional<Trap> Interpreter::call(runtime::Store& store, runtime::FuncInstan
   st.top = fp + fn->frame_slots;
   auto trap = execute(&st, &store, fn, fp, nullptr);
   st.top = saved_top;
+#ifdef WASIPY_INTERP_PROFILE
+  // The outermost call is over: print while the store still names the functions.
+  if (saved_top == st.stack) print_function_profile();
+#endif
   if (trap) return trap;
   std::copy(fp, fp + fn->result_count, io.begin());
   return std::nullopt;
