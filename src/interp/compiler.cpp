@@ -514,6 +514,23 @@ std::expected<void, std::string> FunctionCompiler::instr(const wasm::Instr& in) 
         word(ea);
         return {};
       }
+      IOp with_add = in.op == Opcode::I32Load     ? IOp::I32LoadAdd
+                     : in.op == Opcode::I32Load8U ? IOp::I32Load8UAdd
+                                                  : IOp::Count;
+      size_t pos = stack_.size() - 1;
+      if (with_add != IOp::Count && stack_.back().kind == Operand::Slot && last_dst_word_ != kNoFixup &&
+          last_dst_pos_ == pos && last_iop_ == IOp::I32AddImm) {
+        // The address was just computed as base + constant: take the add back
+        // and let the load do it (the sum still wraps at 32 bits).
+        uint32_t base = uint32_t((code_[last_instr_start_ + 1] >> kSlotBits) & kSlotMask);
+        Word constant = code_[last_instr_start_ + 2];
+        code_.resize(last_instr_start_);
+        stack_.pop_back();
+        result_op(with_add, push_slot(), base);
+        word(in.imm);
+        word(constant);
+        return {};
+      }
       uint32_t addr = pop_operand();
       result_op(numeric_iop(in.op), push_slot(), addr);
       word(in.imm);

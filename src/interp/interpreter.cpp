@@ -343,6 +343,21 @@ L_GlobalSet:
   LOAD(I64Load32U, uint32_t, uint64_t)
 #undef LOAD
 
+#define LOAD_ADD(Name, Stored, As)                                                        \
+  L_##Name##Add: {                                                                        \
+    Word w = pc[1];                                                                       \
+    uint64_t ea = uint64_t(uint32_t(uint32_t(fp[SA(w)]) + uint32_t(pc[3]))) + pc[2];     \
+    if (ea + sizeof(Stored) > mem_size) TRAP(TrapKind::MemoryOutOfBounds);                \
+    Stored v;                                                                             \
+    std::memcpy(&v, mem + ea, sizeof v);                                                  \
+    fp[DST(w)] = put(static_cast<As>(v));                                                 \
+    pc += 4;                                                                              \
+    NEXT();                                                                               \
+  }
+  LOAD_ADD(I32Load, uint32_t, uint32_t)
+  LOAD_ADD(I32Load8U, uint8_t, uint32_t)
+#undef LOAD_ADD
+
 #define LOAD_ABS(Name, Stored, As)                                            \
   L_##Name##Abs: {                                                            \
     uint64_t ea = pc[2];                                                      \

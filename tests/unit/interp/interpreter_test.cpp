@@ -241,3 +241,21 @@ TEST(Interpreter, LoadFromAConstantAddressAndStoreOfAConstant) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().message, "out of bounds memory access");
 }
+
+TEST(Interpreter, FusedAddressAddWrapsAt32Bits) {
+  ModuleBuilder b;
+  b.memory(1);
+  uint32_t t = b.type({I32}, {I32});
+  // mem[4..8) = 0x11223344, then i32.load offset=0 (local.get 0 + 8)
+  b.func(t, {},
+         {0x41, 0x04, 0x41, 0xC4, 0xE6, 0x88, 0x89, 0x01, 0x36, 0x02, 0x00,  // i32.store [4] = 0x11223344
+          0x20, 0x00, 0x41, 0x08, 0x6A, 0x28, 0x02, 0x00},
+         "load_at_plus_8");
+  Harness h(b.build());
+  // 0xFFFFFFFC + 8 wraps to 4 in wasm's i32 arithmetic: no trap, reads mem[4].
+  EXPECT_EQ(h.call1("load_at_plus_8", {i32(0xFFFFFFFCu)}), 0x11223344u);
+  EXPECT_EQ(h.call1("load_at_plus_8", {i32(uint32_t(-4))}), 0x11223344u);
+  auto r = h.call("load_at_plus_8", {i32(65532)});  // 65540: past the one page
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message, "out of bounds memory access");
+}
