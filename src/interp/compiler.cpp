@@ -544,6 +544,23 @@ std::expected<void, std::string> FunctionCompiler::instr(const wasm::Instr& in) 
       if (with_imm != IOp::Count && stack_.back().kind == Operand::Const) {
         Word value = stack_.back().value;
         stack_.pop_back();
+        size_t pos = stack_.size() - 1;
+        if (stack_.back().kind == Operand::Slot && last_dst_word_ != kNoFixup && last_dst_pos_ == pos &&
+            last_iop_ == IOp::I32AddImm) {
+          // The address was just computed as base + constant: fuse the add in.
+          uint32_t base = uint32_t((code_[last_instr_start_ + 1] >> kSlotBits) & kSlotMask);
+          Word constant = code_[last_instr_start_ + 2];
+          code_.resize(last_instr_start_);
+          stack_.pop_back();
+          op(with_imm == IOp::I32StoreImm   ? IOp::I32StoreImmAdd
+             : with_imm == IOp::I64StoreImm ? IOp::I64StoreImmAdd
+                                            : IOp::I32Store8ImmAdd);
+          word(base);
+          word(in.imm);
+          word(value);
+          word(constant);
+          return {};
+        }
         uint32_t addr = pop_operand();
         op(with_imm);
         word(addr);

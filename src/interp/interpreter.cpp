@@ -405,6 +405,19 @@ L_GlobalSet:
   STORE_IMM(I64Store, uint64_t)
   STORE_IMM(I32Store8, uint8_t)
 #undef STORE_IMM
+#define STORE_IMM_ADD(Name, Stored)                                                       \
+  L_##Name##ImmAdd: {                                                                     \
+    uint64_t ea = uint64_t(uint32_t(uint32_t(fp[pc[1]]) + uint32_t(pc[4]))) + pc[2];      \
+    if (ea + sizeof(Stored) > mem_size) TRAP(TrapKind::MemoryOutOfBounds);                \
+    Stored v = static_cast<Stored>(pc[3]);                                                \
+    std::memcpy(mem + ea, &v, sizeof v);                                                  \
+    pc += 5;                                                                              \
+    NEXT();                                                                               \
+  }
+  STORE_IMM_ADD(I32Store, uint32_t)
+  STORE_IMM_ADD(I64Store, uint64_t)
+  STORE_IMM_ADD(I32Store8, uint8_t)
+#undef STORE_IMM_ADD
 
 L_MemorySize:
   fp[DST(pc[1])] = put(uint32_t(mem_size / wasm::kPageSize));

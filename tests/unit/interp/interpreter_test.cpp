@@ -259,3 +259,17 @@ TEST(Interpreter, FusedAddressAddWrapsAt32Bits) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().message, "out of bounds memory access");
 }
+
+TEST(Interpreter, FusedAddressAddForAStoreOfAConstantWraps) {
+  ModuleBuilder b;
+  b.memory(1);
+  uint32_t t = b.type({I32}, {I32});
+  // i32.store (local.get 0 + 8), 0x55 ; i32.load [4]
+  b.func(t, {}, {0x20, 0x00, 0x41, 0x08, 0x6A, 0x41, 0xD5, 0x00, 0x36, 0x02, 0x00, 0x41, 0x04, 0x28, 0x02, 0x00},
+         "store_then_read_4");
+  Harness h(b.build());
+  EXPECT_EQ(h.call1("store_then_read_4", {i32(0xFFFFFFFCu)}), 0x55u);  // wraps to 4
+  auto r = h.call("store_then_read_4", {i32(65530)});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message, "out of bounds memory access");
+}
