@@ -57,7 +57,13 @@ def main():
     if probe.returncode != 0 or "3.11" not in probe.stdout:
         print("skipped: no CPython 3.11 WASI distribution installed (run 'wasipy python build' first)")
         return 77
-    with tempfile.TemporaryDirectory(prefix=f"wasipy-e2e-{package}-") as work:
+    # A fixed folder, emptied first: wasipy's bytecode cache is per project
+    # folder, so the same path (and dpkg's preserved mtimes) keeps it warm
+    # from one run to the next instead of adding a new one each time.
+    work = os.path.join(tempfile.gettempdir(), f"wasipy-e2e-{package}")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    if True:
         os.chmod(work, 0o755)  # apt's _apt user writes the download here
         dl = subprocess.run(["apt-get", "download", package], cwd=work, capture_output=True, text=True)
         debs = glob.glob(os.path.join(work, "*.deb"))
