@@ -63,63 +63,62 @@ def main():
     work = os.path.join(tempfile.gettempdir(), f"wasipy-e2e-{package}")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    if True:
-        os.chmod(work, 0o755)  # apt's _apt user writes the download here
-        dl = subprocess.run(["apt-get", "download", package], cwd=work, capture_output=True, text=True)
-        debs = glob.glob(os.path.join(work, "*.deb"))
-        if dl.returncode != 0 or not debs:
-            print(f"skipped: apt-get download {package} failed: {dl.stderr.strip()[-300:]}")
-            return 77
-        subprocess.run(["dpkg", "-x", debs[0], os.path.join(work, "root")], check=True)
-        project = os.path.join(work, "root/usr/lib/python3/dist-packages")
-        print(f"{os.path.basename(debs[0])} unpacked at {project}", flush=True)
+    os.chmod(work, 0o755)  # apt's _apt user writes the download here
+    dl = subprocess.run(["apt-get", "download", package], cwd=work, capture_output=True, text=True)
+    debs = glob.glob(os.path.join(work, "*.deb"))
+    if dl.returncode != 0 or not debs:
+        print(f"skipped: apt-get download {package} failed: {dl.stderr.strip()[-300:]}")
+        return 77
+    subprocess.run(["dpkg", "-x", debs[0], os.path.join(work, "root")], check=True)
+    project = os.path.join(work, "root/usr/lib/python3/dist-packages")
+    print(f"{os.path.basename(debs[0])} unpacked at {project}", flush=True)
 
-        # Native pytest on a copy (it may write caches), same files.
-        native_copy = os.path.join(work, "native")
-        shutil.copytree(project, native_copy)
-        native_xml = os.path.join(work, "native.xml")
-        t0 = time.monotonic()
-        n = subprocess.run(["/usr/bin/python3.11", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                            f"--junit-xml={native_xml}", "-o", "junit_family=xunit1", *pytest_args],
-                           cwd=native_copy, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}, capture_output=True, text=True)
-        native_s = time.monotonic() - t0
-        print("native:", (n.stdout.strip().splitlines() or ["?"])[-1], f"({native_s:.1f} s)", flush=True)
+    # Native pytest on a copy (it may write caches), same files.
+    native_copy = os.path.join(work, "native")
+    shutil.copytree(project, native_copy)
+    native_xml = os.path.join(work, "native.xml")
+    t0 = time.monotonic()
+    n = subprocess.run(["/usr/bin/python3.11", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        f"--junit-xml={native_xml}", "-o", "junit_family=xunit1", *pytest_args],
+                       cwd=native_copy, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}, capture_output=True, text=True)
+    native_s = time.monotonic() - t0
+    print("native:", (n.stdout.strip().splitlines() or ["?"])[-1], f"({native_s:.1f} s)", flush=True)
 
-        before = tree_digest(project)
-        wasi_xml, report = os.path.join(work, "wasi.xml"), os.path.join(work, "report.json")
-        t0 = time.monotonic()
-        w = subprocess.run([wasipy, "test", project, "--host-env", HOST_ENV, "--junit-xml", wasi_xml,
-                            "--report-json", report, "--", "-q", *pytest_args], capture_output=True, text=True)
-        wasi_s = time.monotonic() - t0
-        print("\n".join("    | " + l for l in (w.stdout + w.stderr).strip().splitlines()[-12:]))
-        print(f"wasipy test took {wasi_s:.1f} s (native pytest {native_s:.1f} s)", flush=True)
-        ok = True
-        if tree_digest(project) != before:
-            print("FAIL: wasipy test wrote into the project tree")
-            ok = False
-        if not os.path.exists(wasi_xml) or not os.path.exists(report):
-            print(f"FAIL: no JUnit report / JSON report (exit status {w.returncode})")
-            return 1
-        with open(report) as f:
-            data = json.load(f)
-        wasi_limited = {p["test"]: p["wasi_limitation"] for p in data["problems"] if p["wasi_limitation"]}
-        native, wasi = junit_outcomes(native_xml), junit_outcomes(wasi_xml)
-        if set(native) != set(wasi):
-            print("FAIL: different tests collected:", sorted(set(native) ^ set(wasi))[:10])
-            ok = False
-        differ = [(t, native.get(t), wasi.get(t)) for t in sorted(set(native) | set(wasi)) if native.get(t) != wasi.get(t)]
-        for t, a, b in differ:
-            why = wasi_limited.get(t)
-            print(f"{'allowed' if why else 'FAIL'}: {t}: native {a}, wasi {b}" + (f" (WASI limitation: {why})" if why else ""))
-            ok = ok and bool(why)
-        print(f"{len(native)} tests; {len(differ)} differ from native, "
-              f"{sum(1 for t, _, _ in differ if t in wasi_limited)} of them attributed to a WASI limitation; "
-              f"verdict {data['verdict']}")
-        expected_status = 0 if all(v in ("passed", "skipped", "xfailed") for v in wasi.values()) else 1
-        if w.returncode != expected_status:
-            print(f"FAIL: exit status {w.returncode}, expected {expected_status}")
-            ok = False
-        return 0 if ok else 1
+    before = tree_digest(project)
+    wasi_xml, report = os.path.join(work, "wasi.xml"), os.path.join(work, "report.json")
+    t0 = time.monotonic()
+    w = subprocess.run([wasipy, "test", project, "--host-env", HOST_ENV, "--junit-xml", wasi_xml,
+                        "--report-json", report, "--", "-q", *pytest_args], capture_output=True, text=True)
+    wasi_s = time.monotonic() - t0
+    print("\n".join("    | " + l for l in (w.stdout + w.stderr).strip().splitlines()[-12:]))
+    print(f"wasipy test took {wasi_s:.1f} s (native pytest {native_s:.1f} s)", flush=True)
+    ok = True
+    if tree_digest(project) != before:
+        print("FAIL: wasipy test wrote into the project tree")
+        ok = False
+    if not os.path.exists(wasi_xml) or not os.path.exists(report):
+        print(f"FAIL: no JUnit report / JSON report (exit status {w.returncode})")
+        return 1
+    with open(report) as f:
+        data = json.load(f)
+    wasi_limited = {p["test"]: p["wasi_limitation"] for p in data["problems"] if p["wasi_limitation"]}
+    native, wasi = junit_outcomes(native_xml), junit_outcomes(wasi_xml)
+    if set(native) != set(wasi):
+        print("FAIL: different tests collected:", sorted(set(native) ^ set(wasi))[:10])
+        ok = False
+    differ = [(t, native.get(t), wasi.get(t)) for t in sorted(set(native) | set(wasi)) if native.get(t) != wasi.get(t)]
+    for t, a, b in differ:
+        why = wasi_limited.get(t)
+        print(f"{'allowed' if why else 'FAIL'}: {t}: native {a}, wasi {b}" + (f" (WASI limitation: {why})" if why else ""))
+        ok = ok and bool(why)
+    print(f"{len(native)} tests; {len(differ)} differ from native, "
+          f"{sum(1 for t, _, _ in differ if t in wasi_limited)} of them attributed to a WASI limitation; "
+          f"verdict {data['verdict']}")
+    expected_status = 0 if all(v in ("passed", "skipped", "xfailed") for v in wasi.values()) else 1
+    if w.returncode != expected_status:
+        print(f"FAIL: exit status {w.returncode}, expected {expected_status}")
+        ok = False
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
