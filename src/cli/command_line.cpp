@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/parse.h"
 
 namespace wasipy::cli {
 
@@ -24,35 +25,13 @@ constexpr const char* kUsage =
     "\n"
     "'wasipy COMMAND --help' describes a command.\n";
 
-/// CLI11 wants its arguments in reverse order.
-std::vector<std::string> reversed(std::vector<std::string> v) {
-  std::reverse(v.begin(), v.end());
-  return v;
-}
-
-/// Parses `args` with `app`; returns an exit status when parsing ends the
-/// command (help, or a usage error), nullopt to go on.
-std::optional<int> parse(CLI::App& app, const std::string& command, const std::vector<std::string>& args,
-                         std::ostream& out, std::ostream& err) {
-  try {
-    auto rev = reversed(args);
-    app.parse(rev);
-  } catch (const CLI::CallForHelp&) {
-    out << app.help();
-    return kExitOk;
-  } catch (const CLI::ParseError& e) {
-    err << fmt::format("wasipy {}: {}; see 'wasipy {} --help'\n", command, e.what(), command);
-    return kExitUsage;
-  }
-  return std::nullopt;
-}
 
 int wast_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CLI::App app("Run WebAssembly spec-test scripts (.wast), converted with wast2json.", "wasipy wast");
   WastOptions o;
   app.add_option("files", o.files, "spec-test scripts")->required();
   app.add_flag("-v,--verbose", o.verbose, "also print each skipped assertion");
-  if (auto status = parse(app, "wast", args, out, err)) return *status;
+  if (auto status = parse_args(app, "wasipy wast", args, out, err)) return *status;
   return wast_main(o, out, err);
 }
 
@@ -69,7 +48,7 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
   app.add_option("--env", env, "set an environment variable for the guest")->type_name("K=V");
   app.add_option("--argv0", argv0, "the guest's argv[0] (default: the module's file name)");
   app.add_option("--invoke", invoke, "call this export with ARGS as numbers instead of running _start");
-  if (auto status = parse(app, "run", split.options, out, err)) return *status;
+  if (auto status = parse_args(app, "wasipy run", split.options, out, err)) return *status;
   if (split.module.empty()) {
     err << "wasipy run: no module given; usage: wasipy run [OPTIONS] MODULE.wasm [--] [ARGS...]\n";
     return kExitUsage;

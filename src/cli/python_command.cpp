@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/parse.h"
 #include "python/distribution.h"
 #include "python/install.h"
 
@@ -53,25 +54,6 @@ constexpr const char* kPythonUsage =
     "  list                       the installed distributions, the default one marked\n"
     "  default KEY|VERSION        choose the default\n";
 
-std::vector<std::string> reversed(std::vector<std::string> v) {
-  std::reverse(v.begin(), v.end());
-  return v;
-}
-
-std::optional<int> parse(CLI::App& app, const std::string& command, const std::vector<std::string>& args,
-                         std::ostream& out, std::ostream& err) {
-  try {
-    auto rev = reversed(args);
-    app.parse(rev);
-  } catch (const CLI::CallForHelp&) {
-    out << app.help();
-    return kExitOk;
-  } catch (const CLI::ParseError& e) {
-    err << fmt::format("wasipy python {}: {}; see 'wasipy python {} --help'\n", command, e.what(), command);
-    return kExitUsage;
-  }
-  return std::nullopt;
-}
 
 std::string describe(const python::Distribution& d) {
   return fmt::format("CPython {}  {}  {}{}", d.version, d.key, d.root.string(), d.is_default ? "  (default)" : "");
@@ -85,7 +67,7 @@ int build_command(const std::vector<std::string>& args, std::ostream& out, std::
       "wasipy python build");
   std::string source;
   app.add_option("--source", source, "a CPython source tarball instead of Debian's python3.11")->type_name("TARBALL");
-  if (auto status = parse(app, "build", args, out, err)) return *status;
+  if (auto status = parse_args(app, "wasipy python build", args, out, err)) return *status;
   python::BuildOptions o;
   if (app.count("--source")) {
     std::error_code ec;
@@ -118,7 +100,7 @@ int add_command(const std::vector<std::string>& args, std::ostream& out, std::os
       "wasipy python add");
   std::string path;
   app.add_option("path", path, "a folder or .zip")->required();
-  if (auto status = parse(app, "add", args, out, err)) return *status;
+  if (auto status = parse_args(app, "wasipy python add", args, out, err)) return *status;
   auto r = python::add_distribution(path);
   if (!r) {
     err << "wasipy python add: " << r.error() << '\n';
@@ -131,7 +113,7 @@ int add_command(const std::vector<std::string>& args, std::ostream& out, std::os
 int list_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CLI::App app("List the installed CPython WASI distributions, one per line: version, key, folder, (default).",
                "wasipy python list");
-  if (auto status = parse(app, "list", args, out, err)) return *status;
+  if (auto status = parse_args(app, "wasipy python list", args, out, err)) return *status;
   auto dists = python::list_distributions();
   if (!dists) {
     err << "wasipy python list: " << dists.error() << '\n';
@@ -152,7 +134,7 @@ int default_command(const std::vector<std::string>& args, std::ostream& out, std
                "wasipy python default");
   std::string which;
   app.add_option("which", which, "a key or a version such as 3.11")->required()->type_name("KEY|VERSION");
-  if (auto status = parse(app, "default", args, out, err)) return *status;
+  if (auto status = parse_args(app, "wasipy python default", args, out, err)) return *status;
   auto d = python::set_default(which);
   if (!d) {
     err << "wasipy python default: " << d.error() << '\n';

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/parse.h"
 #include "testrun/run.h"
 
 namespace wasipy::cli {
@@ -31,16 +32,7 @@ int test_command_main(const std::vector<std::string>& args, std::ostream& out, s
   auto dash = std::find(args.begin(), args.end(), "--");
   std::vector<std::string> mine(args.begin(), dash);
   if (dash != args.end()) o.pytest_args.assign(dash + 1, args.end());
-  try {
-    std::vector<std::string> rev(mine.rbegin(), mine.rend());
-    app.parse(rev);
-  } catch (const CLI::CallForHelp&) {
-    out << app.help();
-    return kExitOk;
-  } catch (const CLI::ParseError& e) {
-    err << fmt::format("wasipy test: {}; see 'wasipy test --help'\n", e.what());
-    return kExitUsage;
-  }
+  if (auto status = parse_args(app, "wasipy test", mine, out, err)) return *status;
   o.project = project;
   for (auto& d : find_links) o.find_links.emplace_back(d);
   for (auto& d : host_envs) o.host_envs.emplace_back(d);

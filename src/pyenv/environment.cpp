@@ -1,4 +1,5 @@
 #include "pyenv/environment.h"
+#include "pyenv/text.h"
 
 #include <unistd.h>
 #include <zip.h>
@@ -21,13 +22,6 @@ namespace fs = std::filesystem;
 namespace wasipy::pyenv {
 
 namespace {
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> out;

@@ -1,4 +1,5 @@
 #include "pyenv/project.h"
+#include "pyenv/text.h"
 
 #include <algorithm>
 #include <fstream>
@@ -17,13 +18,6 @@ namespace fs = std::filesystem;
 namespace wasipy::pyenv {
 
 namespace {
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
