@@ -543,45 +543,27 @@ L_RefIsNull: {
     pc += 2;                           \
     NEXT();                            \
   }
-#define BIN(Name, T, expr)             \
-  L_##Name: {                          \
-    Word w = pc[1];                    \
-    T a = get<T>(fp[SA(w)]);           \
-    T b = get<T>(fp[SB(w)]);           \
-    fp[DST(w)] = put(expr);            \
-    pc += 2;                           \
-    NEXT();                            \
-  }                                    \
-  L_##Name##Imm: {                     \
-    Word w = pc[1];                    \
-    T a = get<T>(fp[SA(w)]);           \
-    T b = get<T>(pc[2]);               \
-    fp[DST(w)] = put(expr);            \
-    pc += 3;                           \
-    NEXT();                            \
+// A binary operator in both forms: right operand in a slot, or the
+// immediate word after the operands (the compiler's Imm form).
+#define BINARY(Label, T, expr, check, load_b, words) \
+  Label: {                                           \
+    Word w = pc[1];                                  \
+    T a = get<T>(fp[SA(w)]);                         \
+    T b = load_b;                                    \
+    check;                                           \
+    fp[DST(w)] = put(expr);                          \
+    pc += words;                                     \
+    NEXT();                                          \
   }
+#define BIN(Name, T, expr)                                       \
+  BINARY(L_##Name, T, expr, , get<T>(fp[SB(w)]), 2)              \
+  BINARY(L_##Name##Imm, T, expr, , get<T>(pc[2]), 3)
 // Division and remainder trap on zero (and signed division on overflow).
-#define DIV(Name, T, expr, overflow_check)                        \
-  L_##Name: {                                                     \
-    Word w = pc[1];                                               \
-    T a = get<T>(fp[SA(w)]);                                      \
-    T b = get<T>(fp[SB(w)]);                                      \
-    if (b == 0) TRAP(TrapKind::IntegerDivideByZero);              \
-    overflow_check;                                               \
-    fp[DST(w)] = put(expr);                                       \
-    pc += 2;                                                      \
-    NEXT();                                                       \
-  }                                                               \
-  L_##Name##Imm: {                                                \
-    Word w = pc[1];                                               \
-    T a = get<T>(fp[SA(w)]);                                      \
-    T b = get<T>(pc[2]);                                          \
-    if (b == 0) TRAP(TrapKind::IntegerDivideByZero);              \
-    overflow_check;                                               \
-    fp[DST(w)] = put(expr);                                       \
-    pc += 3;                                                      \
-    NEXT();                                                       \
-  }
+#define DIV(Name, T, expr, overflow_check)                                                               \
+  BINARY(L_##Name, T, expr, if (b == 0) TRAP(TrapKind::IntegerDivideByZero); overflow_check,             \
+         get<T>(fp[SB(w)]), 2)                                                                          \
+  BINARY(L_##Name##Imm, T, expr, if (b == 0) TRAP(TrapKind::IntegerDivideByZero); overflow_check,        \
+         get<T>(pc[2]), 3)
 // A compare fused with its branch: jump when it holds.
 #define CMP_BR(Cmp, T, expr)                                                      \
   L_BrIf##Cmp: {                                                                  \
@@ -782,6 +764,7 @@ L_BrIfI64Nez:
 #undef UN
 #undef BIN
 #undef DIV
+#undef BINARY
 #undef TRUNC
 
 host_trapped: {

@@ -391,82 +391,52 @@ Errno fd_filestat_set_times(Ctx& c, uint32_t fd, uint64_t atim, uint64_t mtim, u
   return ::futimens(e->fd.get(), ts.data()) == 0 ? Errno::Success : host::last_error();
 }
 
-Errno fd_pread(Ctx& c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint64_t offset, uint32_t nread) {
-  FdEntry* e = TRY(entry(c, fd, rights::FdRead | rights::FdSeek));
-  CHECK_PTR(nread, 4);
+// fd_read, fd_write, fd_pread and fd_pwrite differ only in the rights they
+// need, whether they take an offset, and the host call: everything else —
+// the result pointer, the iovecs, virtual devices, EINTR — is here once.
+enum class Transfer { Read, Write };
+
+template <class HostCall>
+Errno transfer(Ctx& c, uint32_t fd, uint64_t needed, Transfer dir, uint32_t iovs, uint32_t iovs_len,
+               std::optional<uint64_t> offset, uint32_t count_out, HostCall host_call) {
+  FdEntry* e = TRY(entry(c, fd, needed));
+  CHECK_PTR(count_out, 4);
   auto v = TRY(iovecs(c.m, iovs, iovs_len));
-  if (offset > INT64_MAX) return Errno::Inval;
+  if (offset && *offset > INT64_MAX) return Errno::Inval;
   size_t n;
   if (e->kind == FdEntry::Kind::Device) {
-    n = TRY(device_read(e->device, v));
+    // Devices swallow writes whole; reads come from the device.
+    n = dir == Transfer::Write ? total_len(v) : TRY(device_read(e->device, v));
   } else if (e->kind == FdEntry::Kind::DevDir) {
     return Errno::Isdir;
   } else {
-    ssize_t r = ::preadv(e->fd.get(), v.data(), int(v.size()), off_t(offset));
+    ssize_t r;
+    do r = host_call(e->fd.get(), v.data(), int(v.size()), off_t(offset.value_or(0)));
+    while (r < 0 && errno == EINTR);
     if (r < 0) return host::last_error();
     n = size_t(r);
   }
-  c.m.store<uint32_t>(nread, uint32_t(n));
+  c.m.store<uint32_t>(count_out, uint32_t(n));
   return Errno::Success;
+}
+
+Errno fd_pread(Ctx& c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint64_t offset, uint32_t nread) {
+  return transfer(c, fd, rights::FdRead | rights::FdSeek, Transfer::Read, iovs, iovs_len, offset, nread, ::preadv);
 }
 
 Errno fd_pwrite(Ctx& c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint64_t offset, uint32_t nwritten) {
-  FdEntry* e = TRY(entry(c, fd, rights::FdWrite | rights::FdSeek));
-  CHECK_PTR(nwritten, 4);
-  auto v = TRY(iovecs(c.m, iovs, iovs_len));
-  if (offset > INT64_MAX) return Errno::Inval;
-  size_t n;
-  if (e->kind == FdEntry::Kind::Device) {
-    n = total_len(v);
-  } else if (e->kind == FdEntry::Kind::DevDir) {
-    return Errno::Isdir;
-  } else {
-    ssize_t r = ::pwritev(e->fd.get(), v.data(), int(v.size()), off_t(offset));
-    if (r < 0) return host::last_error();
-    n = size_t(r);
-  }
-  c.m.store<uint32_t>(nwritten, uint32_t(n));
-  return Errno::Success;
+  return transfer(c, fd, rights::FdWrite | rights::FdSeek, Transfer::Write, iovs, iovs_len, offset, nwritten,
+                  ::pwritev);
 }
 
 Errno fd_read(Ctx& c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t nread) {
-  FdEntry* e = TRY(entry(c, fd, rights::FdRead));
-  CHECK_PTR(nread, 4);
-  auto v = TRY(iovecs(c.m, iovs, iovs_len));
-  size_t n;
-  if (e->kind == FdEntry::Kind::Device) {
-    n = TRY(device_read(e->device, v));
-  } else if (e->kind == FdEntry::Kind::DevDir) {
-    return Errno::Isdir;
-  } else {
-    ssize_t r;
-    do r = ::readv(e->fd.get(), v.data(), int(v.size()));
-    while (r < 0 && errno == EINTR);
-    if (r < 0) return host::last_error();
-    n = size_t(r);
-  }
-  c.m.store<uint32_t>(nread, uint32_t(n));
-  return Errno::Success;
+  return transfer(c, fd, rights::FdRead, Transfer::Read, iovs, iovs_len, std::nullopt, nread,
+                  [](int f, const iovec* v, int n, off_t) { return ::readv(f, v, n); });
 }
 
 Errno fd_write(Ctx& c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t nwritten) {
-  FdEntry* e = TRY(entry(c, fd, rights::FdWrite));
-  CHECK_PTR(nwritten, 4);
-  auto v = TRY(iovecs(c.m, iovs, iovs_len));
-  size_t n;
-  if (e->kind == FdEntry::Kind::Device) {
-    n = total_len(v);
-  } else if (e->kind == FdEntry::Kind::DevDir) {
-    return Errno::Isdir;
-  } else {
-    ssize_t r;
-    do r = ::writev(e->fd.get(), v.data(), int(v.size()));
-    while (r < 0 && errno == EINTR);
-    if (r < 0) return host::last_error();
-    n = size_t(r);
-  }
-  c.m.store<uint32_t>(nwritten, uint32_t(n));
-  return Errno::Success;
+  return transfer(c, fd, rights::FdWrite, Transfer::Write, iovs, iovs_len, std::nullopt, nwritten,
+                  [](int f, const iovec* v, int n, off_t) { return ::writev(f, v, n); });
 }
 
 Errno fd_prestat_get(Ctx& c, uint32_t fd, uint32_t out) {
