@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "interp/interpreter.h"
+#include "native/engine.h"
 #include "runtime/instantiate.h"
 #include "wasm/decoder.h"
 #include "wasm/validator.h"
@@ -46,7 +47,45 @@ std::expected<std::vector<uint8_t>, std::string> read_file(const std::string& pa
 
 }  // namespace
 
-std::expected<Program, std::string> load(const std::string& module_path) {
+std::optional<Tier> parse_tier(std::string_view name) {
+  if (name == "native") return Tier::Native;
+  if (name == "interp" || name == "interpreter") return Tier::Interpreter;
+  return std::nullopt;
+}
+
+std::expected<Engine, std::string> select_engine(const Execution& choice) {
+  std::optional<Tier> tier = choice.tier;
+  if (!tier) {
+    if (const char* env = std::getenv("WASIPY_TIER"); env && *env) {
+      tier = parse_tier(env);
+      if (!tier) return std::unexpected(fmt::format("WASIPY_TIER={} is not a tier: use native or interp", env));
+    }
+  }
+  Engine e;
+  if (tier != Tier::Interpreter) {
+    auto tc = native::find_toolchain();
+    if (tc) {
+      native::ObtainOptions opts;
+      opts.use_cache = choice.use_cache;
+      auto n = std::make_unique<native::NativeEngine>(std::move(*tc), opts);
+      e.native = n.get();
+      e.engine = std::move(n);
+      return e;
+    }
+    if (tier == Tier::Native) {
+      return std::unexpected("the native tier needs a C compiler (cc, gcc or clang on PATH, or $WASIPY_CC); install gcc or use --tier interp");
+    }
+    static bool said = false;
+    if (!said) {
+      said = true;
+      fmt::print(stderr, "wasipy: no C compiler found (cc, gcc, clang or $WASIPY_CC): running on the interpreter\n");
+    }
+  }
+  e.engine = std::make_unique<interp::Interpreter>();
+  return e;
+}
+
+std::expected<Program, std::string> load(const std::string& module_path, native::NativeEngine* native) {
   auto bytes = read_file(module_path);
   if (!bytes) return std::unexpected(bytes.error());
   auto decoded = wasm::decode(*bytes);
@@ -55,6 +94,7 @@ std::expected<Program, std::string> load(const std::string& module_path) {
   bytes->shrink_to_fit();  // the module keeps its own copy
   Program p;
   p.module = std::make_shared<const wasm::Module>(std::move(*decoded));
+  if (native && native->has_cached_code(p.module)) return p;
   auto info = wasm::validate(*p.module);
   if (!info) return std::unexpected(fmt::format("{} is not a valid module: {}", module_path, info.error().message));
   p.info = std::move(*info);
@@ -62,13 +102,15 @@ std::expected<Program, std::string> load(const std::string& module_path) {
 }
 
 std::expected<Outcome, std::string> run(const Guest& guest) {
-  auto program = load(guest.module_path);
+  // The tier outlives the store, whose instances own compiled code.
+  auto selected = select_engine(guest.execution);
+  if (!selected) return std::unexpected(selected.error());
+  runtime::Engine& engine = *selected->engine;
+  auto program = load(guest.module_path, selected->native);
   if (!program) return std::unexpected(program.error());
   const auto& module = program->module;
   const auto* info = &program->info;
 
-  // The tier outlives the store, whose instances own compiled code.
-  interp::Interpreter engine;
   runtime::Store store;
   runtime::Linker linker;
   wasi::Config config;

@@ -4,14 +4,43 @@
 // module.
 #include <expected>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
+#include "runtime/engine.h"
 #include "wasi/wasi.h"
 #include "wasm/module.h"
 #include "wasm/validator.h"
 
+namespace wasipy::native {
+class NativeEngine;
+}
+
 namespace wasipy::launch {
+
+/// Which engine runs guests. Native code is the default where a C compiler
+/// exists; the interpreter is the reference and the fallback.
+enum class Tier { Native, Interpreter };
+
+struct Execution {
+  std::optional<Tier> tier;  ///< unset: $WASIPY_TIER ("native" or "interp"), else native where available
+  bool use_cache = true;     ///< false: compile native code privately, keep nothing (--no-cache)
+};
+
+struct Engine {
+  std::unique_ptr<runtime::Engine> engine;
+  native::NativeEngine* native = nullptr;  ///< set when the native tier was chosen
+};
+
+/// The engine for `choice`. Falls back to the interpreter, saying so once per
+/// process on stderr, when native code was not asked for explicitly and no C
+/// compiler is found; fails when it was asked for and cannot be had.
+std::expected<Engine, std::string> select_engine(const Execution& choice);
+
+/// Parses "native" / "interp" (also "interpreter"), for --tier and $WASIPY_TIER.
+std::optional<Tier> parse_tier(std::string_view name);
 
 struct Guest {
   std::string module_path;         ///< a .wasm file
@@ -21,6 +50,7 @@ struct Guest {
   int stdin_fd = 0;                ///< host fds behind the guest's 0, 1, 2
   int stdout_fd = 1;
   int stderr_fd = 2;
+  Execution execution;
 };
 
 /// How a guest ended when it ran at all.
@@ -36,8 +66,10 @@ struct Program {
 };
 
 /// Reads, decodes and validates a module; fails with one line naming the
-/// file and what is wrong with it.
-std::expected<Program, std::string> load(const std::string& module_path);
+/// file and what is wrong with it. With a native engine whose cache already
+/// holds code for these exact bytes, validation (done when that code was
+/// compiled) is skipped: it is most of a large module's start-up.
+std::expected<Program, std::string> load(const std::string& module_path, native::NativeEngine* native = nullptr);
 
 /// Loads, validates, links (WASI preview1) and runs the guest's `_start`.
 /// Fails with a one-line reason when it cannot start: unreadable or invalid

@@ -7,14 +7,15 @@
 namespace wasipy::runtime {
 
 namespace {
-// Past the largest possible memory, so an access that starts in bounds and
-// runs over the end faults instead of touching a neighbour.
-constexpr uint64_t kGuardBytes = 64 * 1024;
+// Every memory reserves the whole range that a 32-bit address plus a 32-bit
+// static offset can reach (8 GiB), plus room for the widest access: native
+// code then needs no bounds checks, because any access past the current size
+// lands on an inaccessible page and faults (see src/native/guest_thread.cpp).
+constexpr uint64_t kReserveBytes = (uint64_t(8) << 30) + 64 * 1024;
 }  // namespace
 
 std::expected<Memory*, std::string> Memory::create(wasm::MemoryType type) {
-  uint64_t max_pages = type.limits.max ? std::min<uint64_t>(*type.limits.max, wasm::kMaxPages) : wasm::kMaxPages;
-  uint64_t reserve = max_pages * wasm::kPageSize + kGuardBytes;
+  uint64_t reserve = kReserveBytes;
   void* p = mmap(nullptr, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) {
     return std::unexpected(fmt::format("cannot reserve {} MiB of address space for a linear memory", reserve >> 20));

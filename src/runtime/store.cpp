@@ -12,6 +12,7 @@ int64_t Table::grow(uint32_t delta, RawValue init) {
   uint64_t limit = type.limits.max ? *type.limits.max : 0xFFFFFFFFull;
   if (old + delta > limit || old + delta > kMaxTableEntries) return -1;
   elements.resize(old + delta, init);
+  sync_view();
   return int64_t(old);
 }
 
@@ -54,7 +55,7 @@ FuncInstance* Store::add_function(FuncInstance f) {
 }
 
 Table* Store::add_table(wasm::TableType type, RawValue init) {
-  tables_.push_back(Table{type, std::vector<RawValue>(type.limits.min, init)});
+  tables_.emplace_back(type, uint32_t(type.limits.min), init);
   return &tables_.back();
 }
 

@@ -35,8 +35,12 @@ struct CallContext {
 using HostFunction = std::function<std::optional<Trap>(CallContext&, std::span<RawValue> io)>;
 
 struct FuncInstance {
-  wasm::FuncType type;
+  // The first three fields are what native code reads (src/native/abi.h's
+  // wp_func): keep them first and in this order.
   uint32_t type_id = 0;        ///< interned in the store: equal ids <=> equal types
+  void* native_code = nullptr; ///< the native tier's entry for a wasm function, else null
+  void* native_ctx = nullptr;  ///< the wp_ctx that native_code expects
+  wasm::FuncType type;
   Instance* instance = nullptr;  ///< defining instance (wasm functions)
   uint32_t index = 0;          ///< index in the defining instance's function space
   HostFunction host;           ///< set for host functions
@@ -51,9 +55,19 @@ struct FuncInstance {
 constexpr uint64_t kMaxTableEntries = 10'000'000;
 
 struct Table {
+  /// What native code reads (src/native/abi.h's wp_table); kept equal to
+  /// elements' data and size by grow(), the only place that resizes it.
+  struct View {
+    RawValue* data = nullptr;
+    uint64_t size = 0;
+  } view;
   wasm::TableType type;
   std::vector<RawValue> elements;
 
+  Table(wasm::TableType t, uint32_t count, RawValue init) : type(t), elements(count, init) { sync_view(); }
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+  void sync_view() { view = View{elements.data(), elements.size()}; }
   uint32_t size() const { return uint32_t(elements.size()); }
   /// Returns the old size, or -1 when the limits or the host refuse.
   int64_t grow(uint32_t delta, RawValue init);

@@ -124,12 +124,22 @@ struct ActionOutcome {
 
 struct ScriptRunner::Session {
   Session(const Script& s, const Callbacks& cb, const Options& options)
-      : script(s), callbacks(cb), interp(options.limits) {}
+      : script(s), callbacks(cb) {
+    if (options.execution.tier == launch::Tier::Interpreter) {
+      engine = std::make_unique<interp::Interpreter>(options.limits);
+    } else if (auto e = launch::select_engine(options.execution)) {
+      engine = std::move(e->engine);
+    } else {
+      engine_error = e.error();
+      engine = std::make_unique<interp::Interpreter>(options.limits);
+    }
+  }
 
   const Script& script;
   const Callbacks& callbacks;
   // The store (and the compiled code its instances own) goes before the tier.
-  interp::Interpreter interp;
+  std::unique_ptr<runtime::Engine> engine;
+  std::string engine_error;  ///< why the chosen tier is unavailable (every module fails)
   runtime::Store store;
   runtime::Linker linker;
   std::map<std::string, Instance*, std::less<>> named;
@@ -148,6 +158,12 @@ struct ScriptRunner::Session {
   void skip(const Command& c, std::string why) { report(c, Outcome::Skipped, std::move(why)); }
 
   void run_all() {
+    if (!engine_error.empty()) {
+      Command c;
+      c.type = "engine";
+      fail(c, engine_error);
+      return;
+    }
     if (auto spectest = define_spectest(linker, store); !spectest) {
       Command c;
       c.type = "spectest";
@@ -183,7 +199,7 @@ struct ScriptRunner::Session {
 
   /// Instantiates a loaded module against the linker.
   std::expected<Instance*, InstantiateError> instantiate(const Loaded& m) {
-    return runtime::instantiate(store, interp, m.module, m.info, linker.resolver());
+    return runtime::instantiate(store, *engine, m.module, m.info, linker.resolver());
   }
 
   void do_module(const Command& c) {
@@ -262,7 +278,7 @@ struct ScriptRunner::Session {
         return out;
       }
     }
-    auto results = runtime::invoke(interp, store, *f, args);
+    auto results = runtime::invoke(*engine, store, *f, args);
     if (results) out.results = std::move(*results);
     else out.trap = std::move(results.error());
     return out;

@@ -1,6 +1,6 @@
 #pragma once
 // The spec-test runner: executes a script's commands against one store and
-// one interpreter and reports each outcome through callbacks, so that the
+// one tier (native or interpreter) and reports each outcome through callbacks, so that the
 // `wasipy wast` command and the unit tests share it.
 #include <cstdint>
 #include <filesystem>
@@ -10,6 +10,7 @@
 #include <string>
 
 #include "interp/interpreter.h"
+#include "launch/launch.h"
 #include "wast/script.h"
 
 namespace wasipy::wast {
@@ -48,13 +49,15 @@ struct Callbacks {
 
 struct Options {
   std::string wast2json = "wast2json";
-  interp::Limits limits;
+  /// Which tier runs the scripts (the default: native where available).
+  launch::Execution execution;
+  interp::Limits limits;  ///< for the interpreter tier
 };
 
 /// Why a text-format module was not checked.
 inline constexpr const char* kTextModuleSkip = "text-format module (needs a .wat parser)";
 
-/// Runs scripts; each script gets a fresh store, interpreter and `spectest`.
+/// Runs scripts; each script gets a fresh store, engine and `spectest`.
 class ScriptRunner {
  public:
   explicit ScriptRunner(Callbacks callbacks = {}, Options options = {});

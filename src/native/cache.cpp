@@ -1,0 +1,252 @@
+#include "native/cache.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include "native/translate.h"
+
+namespace wasipy::native {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kSumMagic = "wasipy-native-artifact 1";
+
+std::string hex64(uint64_t v) { return fmt::format("{:016x}", v); }
+
+// Hash of a file's bytes, read through a private mapping.
+std::expected<std::pair<uint64_t, uint64_t>, std::string> hash_file(const fs::path& p) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::unexpected(fmt::format("cannot open {}: {}", p.string(), std::strerror(errno)));
+  struct stat st {};
+  fstat(fd, &st);
+  uint64_t size = uint64_t(st.st_size);
+  uint64_t h = XXH3_64bits(nullptr, 0);
+  if (size > 0) {
+    void* m = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED) {
+      ::close(fd);
+      return std::unexpected(fmt::format("cannot map {}: {}", p.string(), std::strerror(errno)));
+    }
+    h = XXH3_64bits(m, size);
+    munmap(m, size);
+  }
+  ::close(fd);
+  return std::make_pair(size, h);
+}
+
+fs::path sum_path(const fs::path& so) {
+  fs::path s = so;
+  return s.replace_extension(".sum");
+}
+
+// An exclusive lock on a file, held for the object's lifetime.
+class FileLock {
+ public:
+  explicit FileLock(const fs::path& p) : fd_(::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
+    if (fd_ >= 0) {
+      while (flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+      }
+    }
+  }
+  ~FileLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
+std::expected<void, std::string> write_atomically(const fs::path& target, const std::string& text) {
+  fs::path tmp = target;
+  tmp += fmt::format(".tmp{}", getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) return std::unexpected(fmt::format("cannot write {}", tmp.string()));
+  }
+  std::error_code ec;
+  fs::rename(tmp, target, ec);
+  if (ec) return std::unexpected(fmt::format("cannot rename {}: {}", tmp.string(), ec.message()));
+  return {};
+}
+
+// Compiles into a fresh folder inside `parent`; the shared object stays there.
+std::expected<fs::path, std::string> compile_into(const wasm::Module& module, const std::string& key,
+                                                  const Toolchain& tc, const ObtainOptions& opts,
+                                                  const fs::path& parent) {
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  std::string templ = (parent / "build-XXXXXX").string();
+  if (!mkdtemp(templ.data())) {
+    return std::unexpected(fmt::format("cannot create a build folder in {}: {}", parent.string(), std::strerror(errno)));
+  }
+  fs::path work = templ;
+  unsigned jobs = opts.jobs ? opts.jobs : unsigned(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+  uint64_t code_bytes = 0;
+  for (const auto& f : module.functions) code_bytes += f.body_end - f.body_start;
+  // Small modules make one unit (one compiler start); large ones about
+  // 24 KiB of wasm per unit, but at least two per core for balance.
+  unsigned units = code_bytes < 64 * 1024 ? 1 : std::max<unsigned>(2 * jobs, unsigned(code_bytes / (24 * 1024)));
+  units = std::min(units, 256u);
+  auto translation = translate(module, key, units);
+  if (!translation) {
+    fs::remove_all(work, ec);
+    return std::unexpected(translation.error());
+  }
+  bool show = opts.progress && code_bytes >= 256 * 1024 && isatty(2);
+  auto start = std::chrono::steady_clock::now();
+  if (opts.progress && code_bytes >= 256 * 1024) {
+    fmt::print(stderr, "wasipy: compiling {} to native code ({} units, {} jobs)...\n", opts.label,
+               translation->units.size(), jobs);
+  }
+  BuildOptions bo;
+  bo.jobs = jobs;
+  if (show) {
+    bo.progress = [&](size_t done, size_t total) {
+      fmt::print(stderr, "\r  {}/{} units compiled", done, total);
+      if (done == total) fmt::print(stderr, "\n");
+    };
+  }
+  fs::path so = work / "module.so";
+  auto built = build_shared_object(tc, translation->units, work, so, bo);
+  if (!built) {
+    fs::remove_all(work, ec);
+    return std::unexpected(built.error());
+  }
+  if (opts.progress && code_bytes >= 256 * 1024) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    fmt::print(stderr, "wasipy: compiled {} in {:.1f} s\n", opts.label, secs);
+  }
+  return so;
+}
+
+}  // namespace
+
+fs::path default_cache_dir() {
+  if (const char* dir = std::getenv("WASIPY_CACHE_DIR"); dir && *dir) return fs::path(dir) / "native";
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "wasipy" / "native";
+  const char* home = std::getenv("HOME");
+  return fs::path(home && *home ? home : "/tmp") / ".cache" / "wasipy" / "native";
+}
+
+std::string module_hash(std::span<const uint8_t> bytes) {
+  XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
+  return hex64(h.high64) + hex64(h.low64);
+}
+
+std::string cache_key(std::string_view module_hash, const Toolchain& tc) {
+  std::string tool = std::string(translator_id()) + "\n" + tc.identity;
+  return fmt::format("{}-{}", module_hash, hex64(XXH3_64bits(tool.data(), tool.size())));
+}
+
+std::expected<void, std::string> verify_entry(const fs::path& so) {
+  std::ifstream in(sum_path(so));
+  if (!in) return std::unexpected("its checksum file is missing");
+  std::string magic, size_word, hash_word;
+  uint64_t want_size = 0;
+  std::getline(in, magic);
+  in >> size_word >> want_size >> hash_word;
+  std::string want_hash;
+  in >> want_hash;
+  if (magic != kSumMagic || size_word != "size" || hash_word != "xxh3") {
+    return std::unexpected("its checksum file is not one this wasipy writes");
+  }
+  auto got = hash_file(so);
+  if (!got) return std::unexpected(got.error());
+  if (got->first != want_size) {
+    return std::unexpected(fmt::format("it has {} bytes, {} expected (truncated or replaced)", got->first, want_size));
+  }
+  if (hex64(got->second) != want_hash) return std::unexpected("its content does not match its checksum (corrupted)");
+  return {};
+}
+
+std::expected<Artifact, std::string> obtain(const wasm::Module& module, std::string_view mhash, const Toolchain& tc,
+                                            const ObtainOptions& opts) {
+  std::string key = cache_key(mhash, tc);
+  if (!opts.use_cache) {
+    fs::path tmp_parent = fs::temp_directory_path() / "wasipy-native";
+    auto so = compile_into(module, key, tc, opts, tmp_parent);
+    if (!so) return std::unexpected(so.error());
+    return Artifact{*so, key, true, true};
+  }
+
+  std::error_code ec;
+  fs::create_directories(opts.cache_dir, ec);
+  if (ec) return std::unexpected(fmt::format("cannot create the code cache {}: {}", opts.cache_dir.string(), ec.message()));
+  fs::path so = opts.cache_dir / (key + ".so");
+
+  // The common case: a complete entry, checked without taking the lock.
+  std::string refused;
+  if (fs::exists(so, ec) || fs::exists(sum_path(so), ec)) {
+    auto ok = verify_entry(so);
+    if (ok) return Artifact{so, key, false, false};
+    refused = ok.error();
+  }
+
+  FileLock lock(opts.cache_dir / (key + ".lock"));
+  if (!lock.ok()) return std::unexpected(fmt::format("cannot lock the code cache in {}", opts.cache_dir.string()));
+  // Another process may have filled the entry while this one waited.
+  if (fs::exists(sum_path(so), ec)) {
+    auto ok = verify_entry(so);
+    if (ok) return Artifact{so, key, false, false};
+    refused = ok.error();
+  }
+  if (!refused.empty()) {
+    fmt::print(stderr, "wasipy: refusing cached native code {}: {}; recompiling\n", so.string(), refused);
+  }
+  auto built = compile_into(module, key, tc, opts, opts.cache_dir / "tmp");
+  if (!built) return std::unexpected(built.error());
+  auto hashed = hash_file(*built);
+  if (!hashed) return std::unexpected(hashed.error());
+  fs::rename(*built, so, ec);
+  if (ec) return std::unexpected(fmt::format("cannot move the compiled module into {}: {}", so.string(), ec.message()));
+  fs::remove_all(built->parent_path(), ec);
+  auto wrote = write_atomically(sum_path(so), fmt::format("{}\nsize {}\nxxh3 {}\n", kSumMagic, hashed->first,
+                                                          hex64(hashed->second)));
+  if (!wrote) return std::unexpected(wrote.error());
+  return Artifact{so, key, true, false};
+}
+
+std::expected<uint64_t, std::string> clear_cache(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return uint64_t(0);
+  uint64_t freed = 0;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    fs::path p = e.path();
+    if (p.extension() != ".so") continue;
+    // Hold the entry's lock so a process filling it is not cut short.
+    fs::path lock_path = p;
+    lock_path.replace_extension(".lock");
+    FileLock lock(lock_path);
+    freed += fs::file_size(p, ec);
+    fs::remove(p, ec);
+    fs::remove(sum_path(p), ec);
+    fs::remove(lock_path, ec);
+  }
+  // Leftovers of interrupted compiles (a crash or Ctrl-C mid-build).
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".sum" || e.path().filename() == "tmp") {
+      freed += e.is_regular_file() ? e.file_size() : 0;
+      fs::remove_all(e.path(), ec);
+    }
+  }
+  if (ec) return std::unexpected(fmt::format("cannot clear {}: {}", dir.string(), ec.message()));
+  return freed;
+}
+
+}  // namespace wasipy::native

@@ -1,0 +1,58 @@
+#pragma once
+// The on-disk code cache: one shared object per (module bytes, translator,
+// compiler and flags), verified before it is ever loaded.
+//
+// An entry is KEY.so plus KEY.sum (its size and content hash). Both are
+// written under a temporary name and renamed into place, .so first, so a
+// reader never sees a half-written entry; an exclusive lock on KEY.lock makes
+// two processes that miss at once compile only once. An entry whose .sum does
+// not match its .so (truncated, corrupted, written by another version) is
+// refused, said so, and rebuilt.
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <span>
+#include <string>
+
+#include "native/toolchain.h"
+#include "wasm/module.h"
+
+namespace wasipy::native {
+
+/// ${WASIPY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/wasipy}/native
+std::filesystem::path default_cache_dir();
+
+/// Hex of the module's 128-bit content hash.
+std::string module_hash(std::span<const uint8_t> bytes);
+
+/// The cache key: the module's hash, and a hash of the translator's identity
+/// and the toolchain's (compiler, its flags, the architecture).
+std::string cache_key(std::string_view module_hash, const Toolchain& tc);
+
+struct ObtainOptions {
+  std::filesystem::path cache_dir = default_cache_dir();
+  bool use_cache = true;     ///< false: compile into a private temp folder, keep nothing
+  unsigned jobs = 0;         ///< 0: one compiler per core
+  std::string label;         ///< how messages name the module ("python.wasm")
+  bool progress = true;      ///< show progress on stderr for long compiles
+};
+
+struct Artifact {
+  std::filesystem::path shared_object;
+  std::string key;
+  bool compiled_now = false;   ///< false when it came from the cache
+  bool temporary = false;      ///< delete after loading (use_cache == false)
+};
+
+/// A verified shared object for `module`, from the cache or compiled now.
+std::expected<Artifact, std::string> obtain(const wasm::Module& module, std::string_view module_hash,
+                                            const Toolchain& tc, const ObtainOptions& opts);
+
+/// Checks a cache entry's .so against its .sum; the error says what differs.
+std::expected<void, std::string> verify_entry(const std::filesystem::path& shared_object);
+
+/// Removes every entry (and leftovers of interrupted compiles) that no
+/// process is filling right now. Returns how many bytes were freed.
+std::expected<uint64_t, std::string> clear_cache(const std::filesystem::path& dir);
+
+}  // namespace wasipy::native

@@ -1,0 +1,59 @@
+#pragma once
+// The native tier: runs modules as machine code built by the system C
+// compiler from the translator's output, loaded from the code cache.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "native/abi.h"
+#include "native/cache.h"
+#include "native/toolchain.h"
+#include "runtime/engine.h"
+
+namespace wasipy::native {
+
+struct NativeLimits {
+  /// Nested wasm calls before "call stack exhausted" (as the interpreter).
+  uint32_t max_call_depth = 200000;
+  /// The guest thread's machine stack (reserved, touched lazily).
+  uint64_t stack_bytes = uint64_t(2) << 30;
+};
+
+class NativeEngine final : public runtime::Engine {
+ public:
+  NativeEngine(Toolchain toolchain, ObtainOptions options = {}, NativeLimits limits = {});
+  ~NativeEngine() override;
+
+  std::expected<void, std::string> prepare(runtime::Instance& instance,
+                                           std::span<const wasm::FunctionInfo> info) override;
+  std::optional<runtime::Trap> call(runtime::Store& store, runtime::FuncInstance& f,
+                                    std::span<runtime::RawValue> io) override;
+
+  /// Makes sure the cache holds verified code for `module` (compiling it if
+  /// not); what `wasipy compile` does.
+  std::expected<Artifact, std::string> compile(const wasm::Module& module);
+  /// Whether verified code for `module` is in the cache already: a module
+  /// that has it was validated when it was compiled, so loading can skip
+  /// validation (the key covers every byte of the module).
+  bool has_cached_code(const std::shared_ptr<const wasm::Module>& module);
+
+  const Toolchain& toolchain() const { return toolchain_; }
+
+  struct Library;
+
+ private:
+  std::string hash_of(const std::shared_ptr<const wasm::Module>& module);
+  std::expected<std::shared_ptr<Library>, std::string> library_for(const std::shared_ptr<const wasm::Module>& module);
+
+  Toolchain toolchain_;
+  ObtainOptions options_;
+  NativeLimits limits_;
+  wp_thread thread_{};
+  std::vector<const wp_func*> frames_;
+  /// Content hashes of modules seen (hashing python.wasm costs milliseconds).
+  std::map<const wasm::Module*, std::pair<std::weak_ptr<const wasm::Module>, std::string>> hashes_;
+  std::map<std::string, std::shared_ptr<Library>> libraries_;  // by cache key
+};
+
+}  // namespace wasipy::native
