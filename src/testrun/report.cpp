@@ -28,6 +28,7 @@ const char* verdict_name(Verdict v) {
     case Verdict::NotCompatible: return "not-compatible";
     case Verdict::NoTests: return "no-tests";
     case Verdict::DidNotRun: return "did-not-run";
+    case Verdict::CollectOnly: return "collect-only";
   }
   return "?";
 }
@@ -277,7 +278,7 @@ std::string count_list(const std::vector<std::pair<std::string, int>>& v, size_t
 }  // namespace
 
 Report make_report(std::string project, std::string python, const std::vector<TestCase>& tests, int exit_status,
-                   bool declares_wasi) {
+                   bool declares_wasi, std::optional<int> collect_only) {
   Report r;
   r.project = std::move(project);
   r.python = std::move(python);
@@ -299,7 +300,11 @@ Report make_report(std::string project, std::string python, const std::vector<Te
   }
   r.limitations = ranked(lims);
   r.causes = ranked(causes);
-  if (exit_status == 5 || (tests.empty() && exit_status == 0)) {
+  if (collect_only && exit_status == 0) {
+    r.verdict = Verdict::CollectOnly;
+    r.collected = *collect_only;
+    r.advice.push_back("run again without --co (--collect-only) to run the tests and get a verdict");
+  } else if (exit_status == 5 || (tests.empty() && exit_status == 0)) {
     r.verdict = Verdict::NoTests;
     r.advice.push_back("pytest collected no tests: pass test paths after '--' (relative to the project), or set testpaths in the project's pytest configuration");
   } else if (tests.empty() || (exit_status != 0 && exit_status != 1)) {
@@ -335,6 +340,11 @@ std::string format_summary(const Report& r) {
       out += fmt::format("FAIL  {}  {}\n", c.test.id(), msg);
     }
   }
+  if (r.verdict == Verdict::CollectOnly) {
+    out += fmt::format("{} test{} collected; collect only, nothing ran: no verdict\n", r.collected, r.collected == 1 ? "" : "s");
+    for (const std::string& a : r.advice) out += fmt::format("next: {}\n", a);
+    return out;
+  }
   out += fmt::format("{} passed, {} failed, {} errors, {} skipped, {} xfailed", r.passed, r.failed, r.errors, r.skipped, r.xfailed);
   size_t wasi = 0;
   for (auto& c : r.problems) wasi += c.limitation.has_value();
@@ -354,6 +364,7 @@ std::string format_summary(const Report& r) {
       break;
     case Verdict::NoTests: out += "verdict: no tests collected\n"; break;
     case Verdict::DidNotRun: out += "verdict: the tests did not run\n"; break;
+    case Verdict::CollectOnly: break;
   }
   for (const std::string& a : r.advice) out += fmt::format("next: {}\n", a);
   return out;
@@ -364,7 +375,8 @@ std::string to_json(const Report& r) {
   j["project"] = r.project;
   j["python"] = r.python;
   j["exit_status"] = r.exit_status;
-  j["verdict"] = verdict_name(r.verdict);
+  j["verdict"] = r.verdict == Verdict::CollectOnly ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(verdict_name(r.verdict));
+  if (r.verdict == Verdict::CollectOnly) j["collected"] = r.collected;
   j["counts"] = {{"passed", r.passed}, {"failed", r.failed}, {"errors", r.errors}, {"skipped", r.skipped}, {"xfailed", r.xfailed}};
   auto& problems = j["problems"] = nlohmann::ordered_json::array();
   for (const Classified& c : r.problems) {

@@ -35,7 +35,8 @@ struct Limitation {
 /// nullopt when it is a failure to look at.
 std::optional<Limitation> classify(std::string_view message, std::string_view text);
 
-enum class Verdict { Compatible, CompatibleExcept, NotCompatible, NoTests, DidNotRun };
+/// CollectOnly: pytest only collected (--co); nothing ran, so no verdict.
+enum class Verdict { Compatible, CompatibleExcept, NotCompatible, NoTests, DidNotRun, CollectOnly };
 const char* verdict_name(Verdict v);
 
 struct Classified {
@@ -48,6 +49,7 @@ struct Report {
   std::string python;
   int exit_status = 0;
   int passed = 0, failed = 0, errors = 0, skipped = 0, xfailed = 0;
+  int collected = -1;                ///< tests collected, when pytest only collected (--co)
   std::vector<Classified> problems;  ///< failed and erroring tests
   std::vector<std::pair<std::string, int>> limitations;  ///< limitation title -> tests, most first
   std::vector<std::pair<std::string, int>> causes;       ///< failures to look at: exception type -> tests
@@ -56,9 +58,10 @@ struct Report {
   std::vector<std::string> skipped_requirements;  ///< "coverage: only a platform-specific wheel ..."
 };
 
-/// Builds the report from the tests and pytest's exit status.
+/// Builds the report from the tests and pytest's exit status; `collect_only`
+/// is the number of tests collected when pytest only collected them.
 Report make_report(std::string project, std::string python, const std::vector<TestCase>& tests, int exit_status,
-                   bool declares_wasi);
+                   bool declares_wasi, std::optional<int> collect_only = std::nullopt);
 
 /// The summary printed after pytest's own output; ends with the verdict line.
 std::string format_summary(const Report& r);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -13,6 +14,7 @@
 #include "pyenv/environment.h"
 #include "pyenv/project.h"
 #include "python/distribution.h"
+#include "testrun/pycache.h"
 #include "testrun/report.h"
 
 namespace fs = std::filesystem;
@@ -25,12 +27,47 @@ constexpr int kBadInput = 2;
 
 /// Started with `python -c`: pytest runs with the project as the current
 /// folder, so that its configuration and relative test paths work.
+/// site.addsitedir runs the environment's .pth files (which being on
+/// PYTHONPATH alone does not); a small plugin records how many tests were
+/// collected and whether pytest only collected (--co), for the report.
 constexpr const char* kBootstrap =
-    "import os, sys\n"
+    "import os, sys, site\n"
+    "site.addsitedir('/wasipy/site-packages')\n"
     "os.chdir('/project')\n"
     "sys.argv[0] = 'pytest'\n"
     "import pytest\n"
-    "sys.exit(pytest.main(sys.argv[1:]))\n";
+    "class WasipyCollected:\n"
+    "    def pytest_collection_finish(self, session):\n"
+    "        with open('/tmp/wasipy-collected.txt', 'w') as f:\n"
+    "            f.write('%d %d' % (len(session.items), bool(session.config.option.collectonly)))\n"
+    "sys.exit(pytest.main(sys.argv[1:], plugins=[WasipyCollected()]))\n";
+
+constexpr std::chrono::hours kPycacheMaxAge{24 * 30};
+
+/// pytest's own --junit-xml/--junitxml among the arguments after '--': taken
+/// out (the guest's folders are not the user's) and returned, to be written
+/// on the host like wasipy's --junit-xml.
+std::vector<fs::path> take_junit_args(std::vector<std::string>& args) {
+  std::vector<fs::path> files;
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    bool taken = false;
+    for (std::string_view opt : {"--junit-xml", "--junitxml"}) {
+      if (a == opt && i + 1 < args.size()) {
+        files.emplace_back(args[++i]);
+        taken = true;
+      } else if (a.starts_with(std::string(opt) + "=")) {
+        files.emplace_back(a.substr(opt.size() + 1));
+        taken = true;
+      }
+      if (taken) break;
+    }
+    if (!taken) rest.push_back(a);
+  }
+  args = std::move(rest);
+  return files;
+}
 
 struct TempDir {
   fs::path path;
@@ -99,11 +136,17 @@ int test_main(const Options& o, std::ostream& out, std::ostream& err) {
   // Bytecode of the project and of the environment goes to a cache of its
   // own (PYTHONPYCACHEPREFIX), kept between runs: compiling every module
   // from source on each run costs more than the tests on the interpreter.
-  fs::path pycache = python::cache_root() / "pycache" / pyenv::short_hash(project->root.string() + "\n" + env->key);
-  {
-    std::error_code ec;
-    fs::create_directories(pycache, ec);
-    if (ec) return bad(fmt::format("cannot create {}: {}", pycache.string(), ec.message()));
+  // Held (shared lock) for the whole run, so that pruning never removes it;
+  // then the caches of projects or environments that are gone, or unused for
+  // 30 days, are pruned.
+  fs::path pycache_root = python::cache_root() / "pycache";
+  auto lease = use_pycache(pycache_root, pyenv::short_hash(project->root.string() + "\n" + env->key), project->root, env->root);
+  if (!lease) return bad(lease.error());
+  fs::path pycache = lease->dir();
+  if (auto pruned = prune_pycaches(pycache_root, kPycacheMaxAge); !pruned.empty()) {
+    std::string why;
+    for (const Pruned& p : pruned) why += fmt::format("{}{} ({})", why.empty() ? "" : ", ", p.dir.filename().string(), p.reason);
+    out << fmt::format("wasipy test: pruned {} bytecode cache{}: {}\n", pruned.size(), pruned.size() == 1 ? "" : "s", why);
   }
   std::vector<wasi::Mount> mounts{
       {tmp.path.string(), "/", false},
@@ -128,7 +171,10 @@ int test_main(const Options& o, std::ostream& out, std::ostream& err) {
                                 // root with os.getuid(), which WASI lacks; tmp_path works with it.
                                 "--basetemp=/tmp/pytest-basetemp",
                                 "--junit-xml=/tmp/wasipy-junit.xml", "-o", "junit_family=xunit1"};
-  args.insert(args.end(), o.pytest_args.begin(), o.pytest_args.end());
+  std::vector<std::string> pytest_args = o.pytest_args;
+  std::vector<fs::path> junit_outputs = take_junit_args(pytest_args);
+  if (o.junit_xml) junit_outputs.insert(junit_outputs.begin(), *o.junit_xml);
+  args.insert(args.end(), pytest_args.begin(), pytest_args.end());
   launch::Guest guest = python::python_guest(*dist, args, std::move(mounts), std::move(genv));
   auto outcome = launch::run(guest);
   if (!outcome) return bad(fmt::format("cannot start CPython: {}", outcome.error()));
@@ -144,12 +190,18 @@ int test_main(const Options& o, std::ostream& out, std::ostream& err) {
     auto parsed = parse_junit(s.str());
     if (parsed) tests = std::move(*parsed);
     else err << "wasipy test: cannot read pytest's JUnit report: " << parsed.error() << '\n';
-    if (o.junit_xml) {
-      fs::copy_file(junit, *o.junit_xml, fs::copy_options::overwrite_existing, ec);
-      if (ec) err << fmt::format("wasipy test: cannot write {}: {}\n", o.junit_xml->string(), ec.message());
+    for (const fs::path& to : junit_outputs) {
+      fs::copy_file(junit, to, fs::copy_options::overwrite_existing, ec);
+      if (ec) err << fmt::format("wasipy test: cannot write {}: {}\n", to.string(), ec.message());
     }
   }
-  Report report = make_report(project->name, dist->version, tests, outcome->exit_status, project->declares_wasi());
+  std::optional<int> collect_only;
+  {
+    std::ifstream f(tmp.path / "tmp" / "wasipy-collected.txt");
+    int n = 0, only = 0;
+    if (f >> n >> only && only) collect_only = n;
+  }
+  Report report = make_report(project->name, dist->version, tests, outcome->exit_status, project->declares_wasi(), collect_only);
   report.skipped_requirements = skipped;
   out << format_summary(report);
   out.flush();

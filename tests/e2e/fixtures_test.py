@@ -113,6 +113,26 @@ def main():
               and d["counts"]["passed"] == 1, str(p.returncode))
         check("markers: wasidep installed, posixdep not", "wpfx-wasidep 1.0" in p.stdout and "posixdep" not in p.stdout)
 
+        # A dependency whose wheel brings a .pth file: its path entry and its import line apply in the guest.
+        p, d = wasipy_test(wasipy, work, "pthuser")
+        check("pthuser: .pth path entry and import line honoured", p.returncode == 0 and d and d["verdict"] == "compatible"
+              and d["counts"]["passed"] == 2, f"{p.returncode} {d and outcomes(d)}")
+
+        # Collect only: the count, and no verdict.
+        p, d = wasipy_test(wasipy, work, "srclayout", pytest_args=["--co"])
+        check("--co: exit 0, count, no verdict", p.returncode == 0 and "4 tests collected; collect only" in p.stdout
+              and "verdict:" not in p.stdout and "no tests collected" not in p.stdout + p.stderr
+              and d and d["verdict"] is None and d["collected"] == 4, f"{p.returncode} {d}")
+
+        # pytest's own --junit-xml after '--' is written on the host, and wasipy's report still sees the tests;
+        # with wasipy's --junit-xml as well, both files are written.
+        mine, theirs = os.path.join(work, "wasipy-junit.xml"), os.path.join(work, "pytest-junit.xml")
+        p, d = wasipy_test(wasipy, work, "srclayout", "--junit-xml", mine, pytest_args=["--junit-xml", theirs])
+        cases = lambda f: open(f).read().count("<testcase") if os.path.exists(f) else -1
+        check("pytest --junit-xml: both reports written, verdict kept", p.returncode == 0 and cases(mine) == 4
+              and cases(theirs) == 4 and d and d["verdict"] == "compatible" and d["counts"]["passed"] == 4,
+              f"{p.returncode} {cases(mine)} {cases(theirs)} {d and d['counts']}")
+
         # A real failure.
         p, d = wasipy_test(wasipy, work, "broken")
         check("broken: exit 1, not compatible", p.returncode == 1 and d and d["verdict"] == "not-compatible"

@@ -96,3 +96,19 @@ TEST(Verdict, Kinds) {
   EXPECT_NE(j.find("\"verdict\": \"not-compatible\""), std::string::npos);
   EXPECT_NE(j.find("\"wasi_limitation\": \"ctypes\""), std::string::npos);
 }
+
+TEST(Verdict, CollectOnlyHasCountAndNoVerdict) {
+  // `-- --co`: pytest exits 0 and its JUnit report has no test cases.
+  Report r = make_report("pkg", "3.11.2", {}, 0, false, 4);
+  EXPECT_EQ(r.verdict, Verdict::CollectOnly);
+  EXPECT_EQ(r.collected, 4);
+  std::string s = format_summary(r);
+  EXPECT_NE(s.find("4 tests collected; collect only, nothing ran: no verdict"), std::string::npos) << s;
+  EXPECT_EQ(s.find("verdict:"), std::string::npos) << s;
+  EXPECT_EQ(s.find("no tests collected"), std::string::npos) << s;
+  std::string j = to_json(r);
+  EXPECT_NE(j.find("\"verdict\": null"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"collected\": 4"), std::string::npos) << j;
+  // Nothing to collect is still "no tests", with pytest's status 5.
+  EXPECT_EQ(make_report("pkg", "3.11.2", {}, 5, false, 0).verdict, Verdict::NoTests);
+}
