@@ -18,11 +18,14 @@ constexpr const char* kUsage =
     "  run [--dir HOST[::GUEST]]... [--env K=V]... [--argv0 NAME] [--invoke FUNC] MODULE.wasm [--] [ARGS...]\n"
     "                        run a module's _start under WASI, or call an export with --invoke\n"
     "  wast FILE.wast...     run WebAssembly spec-test scripts (needs wast2json from wabt)\n"
-    "  compile MODULE.wasm [-o OUT]   (not implemented yet)\n"
+    "  compile MODULE.wasm [-o OUT]   compile a module to native code into the cache (and OUT)\n"
+    "  cache clear|dir       empty the native code cache, or print where it is\n"
     "  python [--] ARGS...   run the default CPython WASI build (the current directory is its \"/\")\n"
     "  python build|add PATH|list|default KEY   build, register, list and choose CPython WASI builds\n"
     "  test [PROJECT] [OPTIONS] [-- PYTEST_ARGS...]   run a project's pytest suite on WASI CPython, with a verdict\n"
     "\n"
+    "run, wast, python and test take --tier native|interp (native is the default where a C compiler\n"
+    "exists) and --no-cache.\n"
     "'wasipy COMMAND --help' describes a command.\n";
 
 
@@ -31,7 +34,15 @@ int wast_command(const std::vector<std::string>& args, std::ostream& out, std::o
   WastOptions o;
   app.add_option("files", o.files, "spec-test scripts")->required();
   app.add_flag("-v,--verbose", o.verbose, "also print each skipped assertion");
+  TierFlags tier;
+  add_tier_options(app, tier);
   if (auto status = parse_args(app, "wasipy wast", args, out, err)) return *status;
+  auto execution = to_execution(tier);
+  if (!execution) {
+    err << "wasipy wast: " << execution.error() << '\n';
+    return kExitUsage;
+  }
+  o.execution = *execution;
   return wast_main(o, out, err);
 }
 
@@ -48,7 +59,15 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
   app.add_option("--env", env, "set an environment variable for the guest")->type_name("K=V");
   app.add_option("--argv0", argv0, "the guest's argv[0] (default: the module's file name)");
   app.add_option("--invoke", invoke, "call this export with ARGS as numbers instead of running _start");
+  TierFlags tier;
+  add_tier_options(app, tier);
   if (auto status = parse_args(app, "wasipy run", split.options, out, err)) return *status;
+  auto execution = to_execution(tier);
+  if (!execution) {
+    err << "wasipy run: " << execution.error() << '\n';
+    return kExitUsage;
+  }
+  o.execution = *execution;
   if (split.module.empty()) {
     err << "wasipy run: no module given; usage: wasipy run [OPTIONS] MODULE.wasm [--] [ARGS...]\n";
     return kExitUsage;
@@ -93,10 +112,8 @@ int main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   if (command == "wast") return wast_command(rest, out, err);
   if (command == "python") return python_main(rest, out, err);
   if (command == "test") return test_command_main(rest, out, err);
-  if (command == "compile") {
-    err << fmt::format("wasipy {}: not implemented yet; 'wasipy run' and 'wasipy wast' work today\n", command);
-    return kExitUsage;
-  }
+  if (command == "compile") return compile_main(rest, out, err);
+  if (command == "cache") return cache_main(rest, out, err);
   err << fmt::format("wasipy: unknown command '{}'; run 'wasipy --help' for the list\n", command);
   return kExitUsage;
 }

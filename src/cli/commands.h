@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/args.h"
+#include "launch/launch.h"
 
 namespace wasipy::cli {
 
@@ -19,6 +20,7 @@ inline constexpr int kExitTrap = 134;   ///< the guest trapped (as Node's runner
 struct WastOptions {
   std::vector<std::string> files;
   bool verbose = false;  ///< also print skipped assertions, one line each
+  launch::Execution execution;
 };
 /// Prints one line per failure and ends with "N passed, N failed, N skipped".
 int wast_main(const WastOptions& options, std::ostream& out, std::ostream& err);
@@ -30,6 +32,7 @@ struct RunOptions {
   std::vector<std::string> env;
   std::optional<std::string> argv0;
   std::optional<std::string> invoke;
+  launch::Execution execution;
 };
 /// Runs `_start` under WASI, or calls the --invoke export and prints its
 /// results one per line on `out`. The guest's own output goes to fds 1 and 2.
@@ -43,6 +46,8 @@ struct PythonRunSplit {
   std::vector<std::string> env;    ///< K=V
   std::optional<std::string> dist; ///< a key or version instead of the default
   bool help = false;
+  std::optional<std::string> tier; ///< --tier
+  bool no_cache = false;           ///< --no-cache
   std::string error;               ///< a usage error, when not empty
   std::vector<std::string> guest;
 };
@@ -53,6 +58,11 @@ int python_main(const std::vector<std::string>& args, std::ostream& out, std::os
 
 /// `wasipy test [PROJECT] [options] [-- PYTEST_ARGS...]`; pytest's exit status, 2 for bad input.
 int test_command_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+/// `wasipy compile MODULE.wasm [-o OUT]`: fills the code cache (and copies the shared object to OUT).
+int compile_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+/// `wasipy cache clear|dir`: the native code cache.
+int cache_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 /// The whole command line, without the program name.
 int main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);

@@ -22,4 +22,22 @@ std::optional<int> parse_args(CLI::App& app, const std::string& command, const s
   return std::nullopt;
 }
 
+void add_tier_options(CLI::App& app, TierFlags& flags) {
+  app.add_option("--tier", flags.tier,
+                 "native (machine code compiled by the system C compiler, cached; the default where a compiler "
+                 "exists) or interp (the interpreter)")
+      ->type_name("native|interp");
+  app.add_flag("--no-cache", flags.no_cache, "compile native code without reading or filling the code cache");
+}
+
+std::expected<launch::Execution, std::string> to_execution(const TierFlags& flags) {
+  launch::Execution e;
+  e.use_cache = !flags.no_cache;
+  if (!flags.tier.empty()) {
+    e.tier = launch::parse_tier(flags.tier);
+    if (!e.tier) return std::unexpected(fmt::format("--tier {}: use native or interp", flags.tier));
+  }
+  return e;
+}
+
 }  // namespace wasipy::cli

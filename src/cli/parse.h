@@ -7,7 +7,18 @@
 
 #include <CLI/CLI.hpp>
 
+#include "launch/launch.h"
+
 namespace wasipy::cli {
+
+/// --tier native|interp and --no-cache, as every command that runs a guest has them.
+struct TierFlags {
+  std::string tier;
+  bool no_cache = false;
+};
+void add_tier_options(CLI::App& app, TierFlags& flags);
+/// The flags as an execution choice, or a one-line usage error.
+std::expected<launch::Execution, std::string> to_execution(const TierFlags& flags);
 
 /// Parses `args` with `app`. Returns an exit status when parsing ends the
 /// command — 0 after printing help, kExitUsage after one line on `err`

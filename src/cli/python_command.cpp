@@ -27,7 +27,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kPythonUsage =
-    "usage: wasipy python [--dir HOST[::GUEST][:ro]]... [--env K=V]... [--dist KEY|VERSION] [--] [ARGS...]\n"
+    "usage: wasipy python [--dir HOST[::GUEST][:ro]]... [--env K=V]... [--dist KEY|VERSION] [--tier T] [--no-cache]\n"
+    "                     [--] [ARGS...]\n"
     "       wasipy python build [--source TARBALL]\n"
     "       wasipy python add PATH\n"
     "       wasipy python list\n"
@@ -44,6 +45,9 @@ constexpr const char* kPythonUsage =
     "  --dir HOST[::GUEST][:ro]   also mount a host folder (at the same path, or at GUEST; ':ro' read-only)\n"
     "  --env K=V                  set an environment variable in the guest\n"
     "  --dist KEY|VERSION         run that distribution instead of the default\n"
+    "  --tier native|interp       native code (the default where a C compiler exists; compiled once\n"
+    "                             into the code cache, a minute or two for python.wasm) or the interpreter\n"
+    "  --no-cache                 compile native code privately instead of using the code cache\n"
     "'wasipy python -- --help' shows CPython's own help.\n"
     "\n"
     "  build [--source TARBALL]   build CPython for WASI from Debian's python3.11 source package\n"
@@ -199,8 +203,12 @@ PythonRunSplit split_python_args(const std::vector<std::string>& args) {
       s.help = true;
       continue;
     }
+    if (a == "--no-cache") {
+      s.no_cache = true;
+      continue;
+    }
     bool matched = false;
-    for (const char* name : {"--dir", "--env", "--dist"}) {
+    for (const char* name : {"--dir", "--env", "--dist", "--tier"}) {
       const std::string n = name;
       std::optional<std::string> value;
       if (a == n) {
@@ -216,6 +224,7 @@ PythonRunSplit split_python_args(const std::vector<std::string>& args) {
       matched = true;
       if (n == "--dir") s.dirs.push_back(*value);
       else if (n == "--env") s.env.push_back(*value);
+      else if (n == "--tier") s.tier = *value;
       else s.dist = *value;
       break;
     }
@@ -294,6 +303,12 @@ int python_main(const std::vector<std::string>& args, std::ostream& out, std::os
   }
 
   launch::Guest guest = python::python_guest(*dist, split.guest, std::move(mounts), std::move(env));
+  auto execution = to_execution(TierFlags{split.tier.value_or(""), split.no_cache});
+  if (!execution) {
+    err << "wasipy python: " << execution.error() << '\n';
+    return kExitUsage;
+  }
+  guest.execution = *execution;
   out.flush();
   err.flush();
   auto outcome = launch::run(guest);

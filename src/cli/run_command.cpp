@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "interp/interpreter.h"
 #include "launch/launch.h"
 #include "runtime/instantiate.h"
 #include "wasi/wasi.h"
@@ -57,6 +56,7 @@ int run_main(const RunOptions& o, std::ostream& out, std::ostream& err) {
 
   if (!o.invoke) {
     launch::Guest guest{o.module, config.args, config.env, config.mounts};
+    guest.execution = o.execution;
     auto outcome = launch::run(guest);
     if (!outcome) {
       err << fmt::format("wasipy run: {}\n", outcome.error());
@@ -66,13 +66,18 @@ int run_main(const RunOptions& o, std::ostream& out, std::ostream& err) {
     return outcome->exit_status;
   }
 
-  auto program = launch::load(o.module);
+  // The tier outlives the store, whose instances own compiled code.
+  auto engine = launch::select_engine(o.execution);
+  if (!engine) {
+    err << fmt::format("wasipy run: {}\n", engine.error());
+    return kExitUsage;
+  }
+  runtime::Engine& tier = *engine->engine;
+  auto program = launch::load(o.module, engine->native);
   if (!program) {
     err << fmt::format("wasipy run: {}\n", program.error());
     return kExitFailure;
   }
-  // The tier outlives the store, whose instances own compiled code.
-  interp::Interpreter interp;
   runtime::Store store;
   runtime::Linker linker;
   // An export of a WASI program may need WASI's imports to instantiate.
@@ -82,7 +87,7 @@ int run_main(const RunOptions& o, std::ostream& out, std::ostream& err) {
     return kExitUsage;
   }
   (*wasi)->add_to(linker, store);
-  auto inst = runtime::instantiate(store, interp, program->module, program->info, linker.resolver());
+  auto inst = runtime::instantiate(store, tier, program->module, program->info, linker.resolver());
   if (!inst) {
     const auto& e = inst.error();
     if (e.trap) return finish_with_trap(*e.trap, err);
@@ -112,7 +117,7 @@ int run_main(const RunOptions& o, std::ostream& out, std::ostream& err) {
     }
     args.push_back(*v);
   }
-  auto results = runtime::invoke(interp, store, *f, args);
+  auto results = runtime::invoke(tier, store, *f, args);
   if (!results) return finish_with_trap(results.error(), err);
   for (const runtime::Value& v : *results) out << format_value(v) << '\n';
   out.flush();

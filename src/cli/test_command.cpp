@@ -29,10 +29,19 @@ int test_command_main(const std::vector<std::string>& args, std::ostream& out, s
   app.add_option("--junit-xml", junit, "write pytest's JUnit XML report to FILE")->type_name("FILE");
   app.add_option("--report-json", report, "write wasipy's report (outcomes, classification, verdict) as JSON")->type_name("FILE");
 
+  TierFlags tier;
+  add_tier_options(app, tier);
+
   auto dash = std::find(args.begin(), args.end(), "--");
   std::vector<std::string> mine(args.begin(), dash);
   if (dash != args.end()) o.pytest_args.assign(dash + 1, args.end());
   if (auto status = parse_args(app, "wasipy test", mine, out, err)) return *status;
+  auto execution = to_execution(tier);
+  if (!execution) {
+    err << "wasipy test: " << execution.error() << '\n';
+    return kExitUsage;
+  }
+  o.execution = *execution;
   o.project = project;
   for (auto& d : find_links) o.find_links.emplace_back(d);
   for (auto& d : host_envs) o.host_envs.emplace_back(d);

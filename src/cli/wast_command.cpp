@@ -21,7 +21,9 @@ int wast_main(const WastOptions& options, std::ostream& out, std::ostream& err) 
     if (r.outcome == wast::Outcome::Failed || (options.verbose && r.outcome == wast::Outcome::Skipped))
       out << r.describe() << '\n' << std::flush;
   };
-  wast::ScriptRunner runner(callbacks);
+  wast::Options wo;
+  wo.execution = options.execution;
+  wast::ScriptRunner runner(callbacks, wo);
   wast::Summary total;
   for (const std::string& f : options.files) {
     wast::Summary s = runner.run_file(f);

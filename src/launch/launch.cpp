@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -106,6 +107,7 @@ std::expected<Outcome, std::string> run(const Guest& guest) {
   auto selected = select_engine(guest.execution);
   if (!selected) return std::unexpected(selected.error());
   runtime::Engine& engine = *selected->engine;
+  if (selected->native) selected->native->set_module_label(std::filesystem::path(guest.module_path).filename().string());
   auto program = load(guest.module_path, selected->native);
   if (!program) return std::unexpected(program.error());
   const auto& module = program->module;

@@ -39,6 +39,8 @@ class NativeEngine final : public runtime::Engine {
   bool has_cached_code(const std::shared_ptr<const wasm::Module>& module);
 
   const Toolchain& toolchain() const { return toolchain_; }
+  /// How compile messages name the module ("python.wasm").
+  void set_module_label(std::string label) { options_.label = std::move(label); }
 
   struct Library;
 

@@ -176,6 +176,7 @@ int test_main(const Options& o, std::ostream& out, std::ostream& err) {
   if (o.junit_xml) junit_outputs.insert(junit_outputs.begin(), *o.junit_xml);
   args.insert(args.end(), pytest_args.begin(), pytest_args.end());
   launch::Guest guest = python::python_guest(*dist, args, std::move(mounts), std::move(genv));
+  guest.execution = o.execution;
   auto outcome = launch::run(guest);
   if (!outcome) return bad(fmt::format("cannot start CPython: {}", outcome.error()));
   if (!outcome->trap.empty()) err << "wasipy test: CPython trapped: " << outcome->trap << '\n';

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "launch/launch.h"
+
 namespace wasipy::testrun {
 
 struct Options {
@@ -19,6 +21,7 @@ struct Options {
   std::optional<std::filesystem::path> junit_xml;
   std::optional<std::filesystem::path> report_json;
   std::vector<std::string> pytest_args;             ///< after '--'
+  launch::Execution execution;                      ///< --tier, --no-cache
 };
 
 /// Guest paths.

@@ -48,8 +48,11 @@ TEST(Memory, BoundsCheckHandlesOverflow) {
 }
 
 TEST(Table, GrowRespectsMaximum) {
-  runtime::Table t{wasm::TableType{wasm::ValType::FuncRef, wasm::Limits{1, 2}}, std::vector<runtime::RawValue>(1)};
+  runtime::Table t{wasm::TableType{wasm::ValType::FuncRef, wasm::Limits{1, 2}}, 1, 0};
   EXPECT_EQ(t.grow(1, 5), 1);
   EXPECT_EQ(t.elements[1], 5u);
+  // Native code reads the table through its view: it must follow the growth.
+  EXPECT_EQ(t.view.size, 2u);
+  EXPECT_EQ(t.view.data, t.elements.data());
   EXPECT_EQ(t.grow(1, 0), -1);
 }
