@@ -3,7 +3,15 @@
 compared test by test with native pytest (Debian's python3.11) on the same
 files. Test dependencies come from Debian's /usr/lib/python3/dist-packages.
 
-    debian_project_test.py WASIPY PACKAGE [PYTEST_ARGS...]
+    debian_project_test.py [OPTIONS] WASIPY PACKAGE [PYTEST_ARGS...]
+
+    --requirement FILE   passed to wasipy test as -r FILE: the test
+                         requirements, for packages whose Debian metadata
+                         lists none (Debian drops requires.txt)
+    --files-from LIST    test paths to add, one a line (`#` comments), of
+                         which --count N takes the first N ("all": every one)
+    --only-if-env VAR    run only when the environment variable VAR is set
+                         (not empty, not 0); otherwise report skipped
 
 The package is fetched with `apt-get download` and unpacked with `dpkg -x`
 into a temporary folder (never installed). Exit 77 (skipped) when no CPython
@@ -51,8 +59,28 @@ def junit_outcomes(path):
     return out
 
 
+def listed_paths(list_file, count):
+    with open(list_file) as f:
+        paths = [l.split("#", 1)[0].strip() for l in f]
+    paths = [p for p in paths if p]
+    return paths if count == "all" else paths[:int(count)]
+
+
 def main():
-    wasipy, package, pytest_args = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3:]
+    argv, opts = sys.argv[1:], {"--requirement": None, "--files-from": None, "--count": "all", "--only-if-env": None}
+    while argv and argv[0] in opts:
+        opts[argv[0]] = argv[1]
+        argv = argv[2:]
+    wasipy, package, pytest_args = os.path.abspath(argv[0]), argv[1], argv[2:]
+    gate = opts["--only-if-env"]
+    if gate and os.environ.get(gate, "") in ("", "0"):
+        print(f"skipped: set {gate}=1 to run this one (it takes long on the interpreter tier)")
+        return 77
+    if opts["--files-from"]:
+        paths = listed_paths(opts["--files-from"], opts["--count"])
+        print(f"{len(paths)} test paths from {os.path.basename(opts['--files-from'])} (--count {opts['--count']})", flush=True)
+        pytest_args = pytest_args + paths
+    wasipy_opts = ["-r", os.path.abspath(opts["--requirement"])] if opts["--requirement"] else []
     probe = subprocess.run([wasipy, "python", "list"], capture_output=True, text=True)
     if probe.returncode != 0 or "3.11" not in probe.stdout:
         print("skipped: no CPython 3.11 WASI distribution installed (run 'wasipy python build' first)")
@@ -87,7 +115,7 @@ def main():
     before = tree_digest(project)
     wasi_xml, report = os.path.join(work, "wasi.xml"), os.path.join(work, "report.json")
     t0 = time.monotonic()
-    w = subprocess.run([wasipy, "test", project, "--host-env", HOST_ENV, "--junit-xml", wasi_xml,
+    w = subprocess.run([wasipy, "test", project, "--host-env", HOST_ENV, *wasipy_opts, "--junit-xml", wasi_xml,
                         "--report-json", report, "--", "-q", *pytest_args], capture_output=True, text=True)
     wasi_s = time.monotonic() - t0
     print("\n".join("    | " + l for l in (w.stdout + w.stderr).strip().splitlines()[-12:]))
