@@ -29,13 +29,14 @@ typedef struct wp_table {
   uint64_t size;
 } wp_table;
 
-/* One per guest thread of execution: the wasm call depth, and the function
- * of every active frame, so that a trap (even one raised by a fault) has
- * the same backtrace as in the interpreter. */
+/* One per guest thread of execution: a stack holding the native code
+ * address of every active wasm frame's function, so that a trap (even one
+ * raised by a fault) has the same backtrace as in the interpreter, and
+ * whose end is the call depth limit ("call stack exhausted"). Entries are
+ * code addresses, constants in the generated code: pushing one costs no load. */
 typedef struct wp_thread {
-  uint32_t depth;
-  uint32_t limit;     /* "call stack exhausted" at this depth */
-  const wp_func** frames;
+  const void** sp;    /* the next free entry */
+  const void** end;   /* one past the last entry */
 } wp_thread;
 
 struct wp_ctx;

@@ -51,7 +51,8 @@ struct GuestCall {
   sigjmp_buf resume;
   runtime::Store* store = nullptr;
   wp_thread* thread = nullptr;
-  uint32_t entry_depth = 0;
+  const void** entry_sp = nullptr;
+  const std::map<const void*, std::string>* names = nullptr;
   TrapKind kind = TrapKind::Unreachable;
   std::optional<Trap> host_trap;        ///< a host function's own trap (proc_exit...)
   const runtime::FuncInstance* host_callee = nullptr;
@@ -201,7 +202,7 @@ void run_entry(ThreadJob& job) {
   GuestCall* g = job.call;
   GuestCall* outer = t_call;
   t_call = g;
-  g->entry_depth = g->thread->depth;
+  g->entry_sp = g->thread->sp;
   if (sigsetjmp(g->resume, 1) == 0) {
     g->in_guest_code = true;
     job.entry(job.code, job.ctx, job.io);
@@ -247,10 +248,11 @@ void* guest_thread_main(void* arg) {
 Trap trap_with_backtrace(GuestCall& g) {
   Trap t = g.kind == TrapKind::HostError && g.host_trap ? std::move(*g.host_trap) : Trap::of(g.kind);
   if (g.kind == TrapKind::HostError && t.backtrace.empty() && g.host_callee) t.backtrace.push_back(g.host_callee->name);
-  for (uint32_t d = g.thread->depth; d-- > g.entry_depth;) {
-    t.backtrace.push_back(reinterpret_cast<const runtime::FuncInstance*>(g.thread->frames[d])->name);
+  for (const void** p = g.thread->sp; p-- > g.entry_sp;) {
+    auto it = g.names->find(*p);
+    t.backtrace.push_back(it != g.names->end() ? it->second : "?");
   }
-  g.thread->depth = g.entry_depth;
+  g.thread->sp = g.entry_sp;
   return t;
 }
 
@@ -258,10 +260,10 @@ Trap trap_with_backtrace(GuestCall& g) {
 
 NativeEngine::NativeEngine(Toolchain toolchain, ObtainOptions options, NativeLimits limits)
     : toolchain_(std::move(toolchain)), options_(std::move(options)), limits_(limits) {
-  frames_.resize(limits_.max_call_depth + 1);
-  thread_.depth = 0;
-  thread_.limit = limits_.max_call_depth;
-  thread_.frames = frames_.data();
+  // The entry frame plus max_call_depth nested calls, as in the interpreter.
+  frames_.resize(size_t(limits_.max_call_depth) + 1);
+  thread_.sp = frames_.data();
+  thread_.end = frames_.data() + frames_.size();
   install_fault_handlers();
 }
 
@@ -330,6 +332,7 @@ std::expected<void, std::string> NativeEngine::prepare(runtime::Instance& instan
   for (size_t i = 0; i < m.functions.size(); ++i) {
     runtime::FuncInstance* f = instance.funcs[m.imported_funcs + i];
     f->native_code = (*lib)->code->functions[i];
+    names_.emplace(f->native_code, f->name);
     f->native_ctx = &ni->ctx;
     f->code = reinterpret_cast<void*>((*lib)->code->entries[i]);
   }
@@ -345,6 +348,7 @@ std::optional<Trap> NativeEngine::call(runtime::Store& store, runtime::FuncInsta
   GuestCall g;
   g.store = &store;
   g.thread = &thread_;
+  g.names = &names_;
   ThreadJob job{&g, reinterpret_cast<wp_entry>(f.code), f.native_code, static_cast<wp_ctx*>(f.native_ctx), io.data()};
   if (t_call) {
     // Already on the guest thread (a host function called back into wasm).

@@ -52,7 +52,9 @@ class NativeEngine final : public runtime::Engine {
   ObtainOptions options_;
   NativeLimits limits_;
   wp_thread thread_{};
-  std::vector<const wp_func*> frames_;
+  std::vector<const void*> frames_;
+  /// Native code address -> the function's name, for backtraces.
+  std::map<const void*, std::string> names_;
   /// Content hashes of modules seen (hashing python.wasm costs milliseconds).
   std::map<const wasm::Module*, std::pair<std::weak_ptr<const wasm::Module>, std::string>> hashes_;
   std::map<std::string, std::shared_ptr<Library>> libraries_;  // by cache key

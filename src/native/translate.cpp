@@ -412,7 +412,7 @@ void FunctionTranslator::end_frame() {
 std::expected<std::string, std::string> FunctionTranslator::run() {
   const wasm::Function& fn = m_.functions[defined_];
   const wasm::FuncType& type = m_.types[fn.type_index];
-  uint32_t self = m_.imported_funcs + defined_;
+  const uint32_t self = m_.imported_funcs + defined_;
   locals_ = type.params;
   for (const auto& g : fn.locals) locals_.insert(locals_.end(), g.count, g.type);
 
@@ -710,7 +710,7 @@ std::expected<std::string, std::string> FunctionTranslator::run() {
   if (uses_memory_) s += "  uint8_t* const M = ctx->mem;\n";
   for (uint32_t g : globals_) s += fmt::format("  uint64_t* const G{} = ctx->globals[{}];\n", g, g);
   for (uint32_t t : tables_) s += fmt::format("  const wp_table* const T{} = ctx->tables[{}];\n", t, t);
-  s += fmt::format("  WP_ENTER({});\n", self);
+  s += fmt::format("  WP_ENTER(w{});\n", defined_);
   s += out_;
   s += "}\n\n";
   return s;
