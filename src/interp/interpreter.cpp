@@ -115,7 +115,7 @@ void print_function_profile() {
   std::sort(rows.rbegin(), rows.rend());
   fmt::print(stderr, "interp profile: dispatches and calls per function\n");
   for (size_t i = 0; i < rows.size() && i < 25; ++i) {
-    fmt::print(stderr, "  {:>12} {:>10}  {}\n", rows[i].first, g_calls[rows[i].second], rows[i].second->func->name);
+    fmt::print(stderr, "  {:>12} {:>10}  {}\n", rows[i].first, g_calls[rows[i].second], rows[i].second->func->display_name());
   }
   g_work.clear();
   g_calls.clear();
@@ -770,16 +770,16 @@ L_BrIfI64Nez:
 host_trapped: {
   Trap t = std::move(*host_trap);
   // The host function is the innermost frame of the backtrace.
-  if (t.backtrace.empty() && host_callee) t.backtrace.push_back(host_callee->name);
-  t.backtrace.push_back(fn->func->name);
-  for (uint32_t d = st->depth; d-- > entry_depth;) t.backtrace.push_back(st->frames[d].fn->func->name);
+  if (t.backtrace.empty() && host_callee) t.backtrace.push_back(host_callee->display_name());
+  t.backtrace.push_back(fn->func->display_name());
+  for (uint32_t d = st->depth; d-- > entry_depth;) t.backtrace.push_back(st->frames[d].fn->func->display_name());
   st->depth = entry_depth;
   return t;
 }
 trap: {
   Trap t = Trap::of(trap_kind);
-  t.backtrace.push_back(fn->func->name);
-  for (uint32_t d = st->depth; d-- > entry_depth;) t.backtrace.push_back(st->frames[d].fn->func->name);
+  t.backtrace.push_back(fn->func->display_name());
+  for (uint32_t d = st->depth; d-- > entry_depth;) t.backtrace.push_back(st->frames[d].fn->func->display_name());
   st->depth = entry_depth;
   return t;
 }

@@ -23,7 +23,7 @@ namespace {
 
 constexpr int kTrapStatus = 134;  // as a native program that aborts (128 + SIGABRT)
 
-std::expected<std::vector<uint8_t>, std::string> read_file(const std::string& path) {
+std::expected<std::vector<uint8_t>, std::string> read_file(const std::string& path, struct stat* identity) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::unexpected(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
   struct stat st {};
@@ -31,6 +31,7 @@ std::expected<std::vector<uint8_t>, std::string> read_file(const std::string& pa
     ::close(fd);
     return std::unexpected(fmt::format("{} is not a regular file", path));
   }
+  *identity = st;
   std::vector<uint8_t> bytes(size_t(st.st_size));
   size_t done = 0;
   while (done < bytes.size()) {
@@ -87,15 +88,17 @@ std::expected<Engine, std::string> select_engine(const Execution& choice) {
 }
 
 std::expected<Program, std::string> load(const std::string& module_path, native::NativeEngine* native) {
-  auto bytes = read_file(module_path);
+  struct stat identity {};
+  auto bytes = read_file(module_path, &identity);
   if (!bytes) return std::unexpected(bytes.error());
-  auto decoded = wasm::decode(*bytes);
+  auto decoded = wasm::decode(std::move(*bytes));
   if (!decoded) return std::unexpected(fmt::format("{} is not a valid module: {}", module_path, decoded.error().message));
-  bytes->clear();
-  bytes->shrink_to_fit();  // the module keeps its own copy
   Program p;
   p.module = std::make_shared<const wasm::Module>(std::move(*decoded));
-  if (native && native->has_cached_code(p.module)) return p;
+  if (native) {
+    native->note_module_file(p.module, identity);
+    if (native->has_cached_code(p.module)) return p;
+  }
   auto info = wasm::validate(*p.module);
   if (!info) return std::unexpected(fmt::format("{} is not a valid module: {}", module_path, info.error().message));
   p.info = std::move(*info);

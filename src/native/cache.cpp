@@ -222,6 +222,31 @@ std::expected<Artifact, std::string> obtain(const wasm::Module& module, std::str
   return Artifact{so, key, true, false};
 }
 
+namespace {
+fs::path hash_record(const fs::path& dir, const struct stat& st) {
+  return dir / "hashes" / fmt::format("{:x}-{:x}", uint64_t(st.st_dev), uint64_t(st.st_ino));
+}
+std::string file_stamp(const struct stat& st) {
+  return fmt::format("{} {}.{:09} {}.{:09}", uint64_t(st.st_size), st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                     st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+}
+}  // namespace
+
+std::optional<std::string> remembered_hash(const fs::path& dir, const struct stat& st) {
+  std::ifstream in(hash_record(dir, st));
+  std::string stamp, hash;
+  if (!std::getline(in, stamp) || !std::getline(in, hash)) return std::nullopt;
+  if (stamp != file_stamp(st) || hash.size() != 32) return std::nullopt;
+  return hash;
+}
+
+void remember_hash(const fs::path& dir, const struct stat& st, std::string_view hash) {
+  std::error_code ec;
+  fs::create_directories(dir / "hashes", ec);
+  // Best effort: without the record the next start hashes the file again.
+  (void)write_atomically(hash_record(dir, st), fmt::format("{}\n{}\n", file_stamp(st), hash));
+}
+
 std::expected<uint64_t, std::string> clear_cache(const fs::path& dir) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) return uint64_t(0);
@@ -240,7 +265,7 @@ std::expected<uint64_t, std::string> clear_cache(const fs::path& dir) {
   }
   // Leftovers of interrupted compiles (a crash or Ctrl-C mid-build).
   for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.path().extension() == ".sum" || e.path().filename() == "tmp") {
+    if (e.path().extension() == ".sum" || e.path().filename() == "tmp" || e.path().filename() == "hashes") {
       freed += e.is_regular_file() ? e.file_size() : 0;
       fs::remove_all(e.path(), ec);
     }

@@ -8,7 +8,10 @@
 // two processes that miss at once compile only once. An entry whose .sum does
 // not match its .so (truncated, corrupted, written by another version) is
 // refused, said so, and rebuilt.
+#include <sys/stat.h>
+
 #include <cstdint>
+#include <optional>
 #include <expected>
 #include <filesystem>
 #include <span>
@@ -50,6 +53,13 @@ std::expected<Artifact, std::string> obtain(const wasm::Module& module, std::str
 
 /// Checks a cache entry's .so against its .sum; the error says what differs.
 std::expected<void, std::string> verify_entry(const std::filesystem::path& shared_object);
+
+/// The content hash remembered for the file `st` describes, if that file
+/// (device and inode) was hashed before and its size, mtime and ctime (in
+/// nanoseconds; ctime changes on every write and cannot be set back) are
+/// unchanged since. Kept in DIR/hashes/.
+std::optional<std::string> remembered_hash(const std::filesystem::path& dir, const struct stat& st);
+void remember_hash(const std::filesystem::path& dir, const struct stat& st, std::string_view hash);
 
 /// Removes every entry (and leftovers of interrupted compiles) that no
 /// process is filling right now. Returns how many bytes were freed.

@@ -52,7 +52,7 @@ struct GuestCall {
   runtime::Store* store = nullptr;
   wp_thread* thread = nullptr;
   const void** entry_sp = nullptr;
-  const std::map<const void*, std::string>* names = nullptr;
+  const std::map<const void*, const runtime::FuncInstance*>* functions = nullptr;
   TrapKind kind = TrapKind::Unreachable;
   std::optional<Trap> host_trap;        ///< a host function's own trap (proc_exit...)
   const runtime::FuncInstance* host_callee = nullptr;
@@ -247,10 +247,10 @@ void* guest_thread_main(void* arg) {
 
 Trap trap_with_backtrace(GuestCall& g) {
   Trap t = g.kind == TrapKind::HostError && g.host_trap ? std::move(*g.host_trap) : Trap::of(g.kind);
-  if (g.kind == TrapKind::HostError && t.backtrace.empty() && g.host_callee) t.backtrace.push_back(g.host_callee->name);
+  if (g.kind == TrapKind::HostError && t.backtrace.empty() && g.host_callee) t.backtrace.push_back(g.host_callee->display_name());
   for (const void** p = g.thread->sp; p-- > g.entry_sp;) {
-    auto it = g.names->find(*p);
-    t.backtrace.push_back(it != g.names->end() ? it->second : "?");
+    auto it = g.functions->find(*p);
+    t.backtrace.push_back(it != g.functions->end() ? it->second->display_name() : "?");
   }
   g.thread->sp = g.entry_sp;
   return t;
@@ -280,8 +280,20 @@ std::string NativeEngine::hash_of(const std::shared_ptr<const wasm::Module>& mod
 bool NativeEngine::has_cached_code(const std::shared_ptr<const wasm::Module>& module) {
   if (!options_.use_cache) return false;
   std::string key = cache_key(hash_of(module), toolchain_);
-  if (libraries_.count(key)) return true;
-  return bool(verify_entry(options_.cache_dir / (key + ".so")));
+  if (libraries_.count(key) || verified_.count(key)) return true;
+  std::filesystem::path so = options_.cache_dir / (key + ".so");
+  if (!verify_entry(so)) return false;
+  verified_[key] = so;
+  return true;
+}
+
+void NativeEngine::note_module_file(const std::shared_ptr<const wasm::Module>& module, const struct stat& file) {
+  if (!options_.use_cache) return;
+  if (auto h = remembered_hash(options_.cache_dir, file)) {
+    hashes_[module.get()] = {module, *h};
+    return;
+  }
+  remember_hash(options_.cache_dir, file, hash_of(module));
 }
 
 std::expected<Artifact, std::string> NativeEngine::compile(const wasm::Module& module) {
@@ -292,20 +304,40 @@ std::expected<std::shared_ptr<NativeEngine::Library>, std::string> NativeEngine:
     const std::shared_ptr<const wasm::Module>& module) {
   std::string key = cache_key(hash_of(module), toolchain_);
   if (auto it = libraries_.find(key); it != libraries_.end()) return it->second;
-  auto artifact = obtain(*module, hash_of(module), toolchain_, options_);
-  if (!artifact) return std::unexpected(artifact.error());
-  auto lib = std::make_shared<Library>();
-  lib->handle = dlopen(artifact->shared_object.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (artifact->temporary) {
+  // Checked a moment ago by has_cached_code: no need to hash it twice.
+  auto artifact = verified_.count(key) ? std::expected<Artifact, std::string>(Artifact{verified_[key], key, false, false})
+                                       : obtain(*module, hash_of(module), toolchain_, options_);
+  std::shared_ptr<Library> lib;
+  for (int attempt = 0;; ++attempt) {
+    if (!artifact) return std::unexpected(artifact.error());
+    lib = std::make_shared<Library>();
+    lib->handle = dlopen(artifact->shared_object.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (artifact->temporary) {
+      std::error_code ec;
+      std::filesystem::remove_all(artifact->shared_object.parent_path(), ec);
+    }
+    if (!lib->handle) {
+      return std::unexpected(fmt::format("cannot load native code {}: {}", artifact->shared_object.string(), dlerror()));
+    }
+    lib->code = static_cast<const wp_module_code*>(dlsym(lib->handle, WP_MODULE_SYMBOL));
+    if (lib->code && std::string_view(lib->code->key) == key && lib->code->function_count == module->functions.size()) {
+      break;
+    }
+    // A well-formed entry built for something else (copied in by hand, or a
+    // key collision): never run it; replace it once.
+    std::string path = artifact->shared_object.string();
+    lib.reset();
+    verified_.erase(key);
+    if (artifact->temporary || attempt > 0) {
+      return std::unexpected(fmt::format("native code {} was not built for this module", path));
+    }
+    fmt::print(stderr, "wasipy: refusing cached native code {}: it was built for another module or wasipy; recompiling\n",
+               path);
     std::error_code ec;
-    std::filesystem::remove_all(artifact->shared_object.parent_path(), ec);
-  }
-  if (!lib->handle) return std::unexpected(fmt::format("cannot load native code {}: {}", artifact->shared_object.string(), dlerror()));
-  lib->code = static_cast<const wp_module_code*>(dlsym(lib->handle, WP_MODULE_SYMBOL));
-  if (!lib->code || std::string_view(lib->code->key) != key ||
-      lib->code->function_count != module->functions.size()) {
-    return std::unexpected(fmt::format("native code {} was not built for this module; remove it with `wasipy cache clear`",
-                                       artifact->shared_object.string()));
+    std::filesystem::remove(artifact->shared_object, ec);
+    std::filesystem::path sum = artifact->shared_object;
+    std::filesystem::remove(sum.replace_extension(".sum"), ec);
+    artifact = obtain(*module, hash_of(module), toolchain_, options_);
   }
   libraries_[key] = lib;
   return lib;
@@ -332,7 +364,7 @@ std::expected<void, std::string> NativeEngine::prepare(runtime::Instance& instan
   for (size_t i = 0; i < m.functions.size(); ++i) {
     runtime::FuncInstance* f = instance.funcs[m.imported_funcs + i];
     f->native_code = (*lib)->code->functions[i];
-    names_.emplace(f->native_code, f->name);
+    functions_by_code_.emplace(f->native_code, f);
     f->native_ctx = &ni->ctx;
     f->code = reinterpret_cast<void*>((*lib)->code->entries[i]);
   }
@@ -348,7 +380,7 @@ std::optional<Trap> NativeEngine::call(runtime::Store& store, runtime::FuncInsta
   GuestCall g;
   g.store = &store;
   g.thread = &thread_;
-  g.names = &names_;
+  g.functions = &functions_by_code_;
   ThreadJob job{&g, reinterpret_cast<wp_entry>(f.code), f.native_code, static_cast<wp_ctx*>(f.native_ctx), io.data()};
   if (t_call) {
     // Already on the guest thread (a host function called back into wasm).

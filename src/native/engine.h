@@ -1,6 +1,8 @@
 #pragma once
 // The native tier: runs modules as machine code built by the system C
 // compiler from the translator's output, loaded from the code cache.
+#include <sys/stat.h>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -37,6 +39,10 @@ class NativeEngine final : public runtime::Engine {
   /// that has it was validated when it was compiled, so loading can skip
   /// validation (the key covers every byte of the module).
   bool has_cached_code(const std::shared_ptr<const wasm::Module>& module);
+  /// Tells the engine which file `module` was read from, so that its content
+  /// hash comes from the cache's memory of that file (same device, inode,
+  /// size, mtime and ctime) instead of hashing every byte again.
+  void note_module_file(const std::shared_ptr<const wasm::Module>& module, const struct stat& file);
 
   const Toolchain& toolchain() const { return toolchain_; }
   /// How compile messages name the module ("python.wasm").
@@ -53,11 +59,12 @@ class NativeEngine final : public runtime::Engine {
   NativeLimits limits_;
   wp_thread thread_{};
   std::vector<const void*> frames_;
-  /// Native code address -> the function's name, for backtraces.
-  std::map<const void*, std::string> names_;
+  /// Native code address -> a function with that code, for backtraces.
+  std::map<const void*, const runtime::FuncInstance*> functions_by_code_;
   /// Content hashes of modules seen (hashing python.wasm costs milliseconds).
   std::map<const wasm::Module*, std::pair<std::weak_ptr<const wasm::Module>, std::string>> hashes_;
   std::map<std::string, std::shared_ptr<Library>> libraries_;  // by cache key
+  std::map<std::string, std::filesystem::path> verified_;       // cache entries checked by this process, by key
 };
 
 }  // namespace wasipy::native

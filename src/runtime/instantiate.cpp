@@ -62,12 +62,12 @@ RawValue eval_const(const wasm::ConstExpr& e, const Instance& inst) {
 std::expected<std::vector<Value>, Trap> invoke(Engine& engine, Store& store, FuncInstance& f,
                                                std::span<const Value> args) {
   if (args.size() != f.type.params.size()) {
-    return std::unexpected(Trap::host(fmt::format("{} expects {} arguments, got {}", f.name, f.type.params.size(), args.size())));
+    return std::unexpected(Trap::host(fmt::format("{} expects {} arguments, got {}", f.display_name(), f.type.params.size(), args.size())));
   }
   std::vector<RawValue> io(std::max(f.type.params.size(), f.type.results.size()));
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i].type != f.type.params[i]) {
-      return std::unexpected(Trap::host(fmt::format("argument {} of {} must be {}, got {}", i, f.name,
+      return std::unexpected(Trap::host(fmt::format("argument {} of {} must be {}, got {}", i, f.display_name(),
                                                     name_of(f.type.params[i]), name_of(args[i].type))));
     }
     io[i] = args[i].bits;
@@ -159,7 +159,6 @@ std::expected<Instance*, InstantiateError> instantiate(Store& store, Engine& eng
     f.type_id = inst->type_ids[m.functions[i].type_index];
     f.instance = inst;
     f.index = index;
-    f.name = m.func_display_name(index);
     inst->funcs.push_back(store.add_function(std::move(f)));
   }
   for (const auto& t : m.tables) inst->tables.push_back(store.add_table(t, 0));

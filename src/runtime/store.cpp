@@ -7,6 +7,11 @@ Memory* CallContext::memory() const {
   return caller->memories[0];
 }
 
+std::string FuncInstance::display_name() const {
+  if (is_host() || !instance) return name;
+  return instance->module->func_display_name(index);
+}
+
 int64_t Table::grow(uint32_t delta, RawValue init) {
   uint64_t old = elements.size();
   uint64_t limit = type.limits.max ? *type.limits.max : 0xFFFFFFFFull;

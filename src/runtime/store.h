@@ -45,9 +45,12 @@ struct FuncInstance {
   uint32_t index = 0;          ///< index in the defining instance's function space
   HostFunction host;           ///< set for host functions
   void* code = nullptr;        ///< the tier's compiled entry for this function
-  std::string name;            ///< for backtraces
+  std::string name;            ///< host functions' name; wasm functions use display_name()
 
   bool is_host() const { return static_cast<bool>(host); }
+  /// For backtraces: a host function's name, or the wasm function's name
+  /// from its module (looked up only when asked: most runs never trap).
+  std::string display_name() const;
 };
 
 /// Beyond this many entries a table cannot be created or grown: the host

@@ -60,7 +60,6 @@ class Decoder {
   Expected<void> data(ByteReader& r);
   Expected<void> data_count(ByteReader& r);
   Expected<void> custom(ByteReader& r);
-  void name_section(ByteReader r);
 
   Module& m_;
   std::vector<uint32_t> declared_funcs_;
@@ -421,33 +420,44 @@ Expected<void> Decoder::data(ByteReader& r) {
 Expected<void> Decoder::custom(ByteReader& r) {
   WASIPY_TRY(name, r.name());
   auto rest = r.bytes(r.remaining());
-  if (name == "name") name_section(ByteReader(*rest, r.offset() - rest->size()));
+  // Parsed when first needed (a trap's backtrace): most runs never need it.
+  if (name == "name") {
+    m_.name_section_start = r.offset() - rest->size();
+    m_.name_section_size = rest->size();
+  }
   return {};
 }
 
+}  // namespace
+
 // The name section only improves messages: a damaged one is ignored, as the spec allows.
-void Decoder::name_section(ByteReader r) {
+Names parse_names(std::span<const uint8_t> section) {
+  Names names;
+  ByteReader r(section, 0);
   while (!r.at_end()) {
     auto id = r.u8();
     auto size = r.u32();
-    if (!id || !size || *size > r.remaining()) return;
+    if (!id || !size || *size > r.remaining()) break;
     auto content = r.bytes(*size);
     ByteReader sub(*content, 0);
     if (*id == 0) {
       auto n = sub.name();
-      if (n) m_.names.module = *n;
+      if (n) names.module = *n;
     } else if (*id == 1) {
       auto n = sub.u32();
-      if (!n) return;
+      if (!n) break;
       for (uint32_t i = 0; i < *n; ++i) {
         auto idx = sub.u32();
         auto nm = sub.name();
-        if (!idx || !nm) return;
-        m_.names.functions[*idx] = *nm;
+        if (!idx || !nm) break;
+        names.functions[*idx] = *nm;
       }
     }
   }
+  return names;
 }
+
+namespace {
 
 Expected<void> Decoder::section(uint8_t id, ByteReader& r) {
   switch (id) {
@@ -525,8 +535,12 @@ Expected<void> Decoder::run() {
 }  // namespace
 
 Expected<Module> decode(std::span<const uint8_t> bytes) {
+  return decode(std::vector<uint8_t>(bytes.begin(), bytes.end()));
+}
+
+Expected<Module> decode(std::vector<uint8_t>&& bytes) {
   Module m;
-  m.bytes.assign(bytes.begin(), bytes.end());
+  m.bytes = std::move(bytes);
   Decoder d(m);
   auto ok = d.run();
   if (!ok) return std::unexpected(ok.error());

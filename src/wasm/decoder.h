@@ -1,5 +1,6 @@
 #pragma once
 #include <span>
+#include <vector>
 
 #include "wasm/error.h"
 #include "wasm/module.h"
@@ -10,5 +11,10 @@ namespace wasipy::wasm {
 /// checked. Function bodies are split off (locals decoded) but their
 /// instructions are read by the validator.
 Expected<Module> decode(std::span<const uint8_t> bytes);
+/// The same, keeping `bytes` as the module's own copy (no copy of a large module).
+Expected<Module> decode(std::vector<uint8_t>&& bytes);
+
+/// The contents of a `name` custom section; what cannot be read is left out.
+Names parse_names(std::span<const uint8_t> section);
 
 }  // namespace wasipy::wasm

@@ -1,5 +1,7 @@
 #include "wasm/module.h"
 
+#include "wasm/decoder.h"
+
 #include <fmt/format.h>
 
 #include "wasm/error.h"
@@ -37,9 +39,18 @@ GlobalType Module::global_type(uint32_t index) const {
   return globals[index - imported_globals].type;
 }
 
+const Names& Module::names() const {
+  if (!names_) {
+    names_ = std::make_shared<const Names>(
+        name_section_size ? parse_names(std::span(bytes).subspan(name_section_start, name_section_size)) : Names{});
+  }
+  return *names_;
+}
+
 std::string Module::func_display_name(uint32_t index) const {
-  auto it = names.functions.find(index);
-  if (it != names.functions.end()) return printable(it->second);
+  const auto& fn_names = names().functions;
+  auto it = fn_names.find(index);
+  if (it != fn_names.end()) return printable(it->second);
   if (index < imported_funcs) {
     const auto& im = nth_import(imports, ExternKind::Func, index);
     return fmt::format("{}.{}", printable(im.module), printable(im.name));

@@ -2,6 +2,7 @@
 // The decoded form of a module: what it declares, not how it runs.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -117,7 +118,10 @@ struct Module {
   std::vector<ElemSegment> elems;
   std::vector<DataSegment> datas;
   std::optional<uint32_t> data_count;
-  Names names;
+  size_t name_section_start = 0;  ///< the `name` section's contents in `bytes`, if any
+  size_t name_section_size = 0;
+  /// What the name section says, parsed on first use.
+  const Names& names() const;
 
   // Sizes of the index spaces' imported prefixes.
   uint32_t imported_funcs = 0;
@@ -142,6 +146,9 @@ struct Module {
   }
   /// "$name" from the name section, or "func[N]".
   std::string func_display_name(uint32_t index) const;
+
+ private:
+  mutable std::shared_ptr<const Names> names_;
 };
 
 }  // namespace wasipy::wasm

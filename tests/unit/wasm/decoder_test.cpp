@@ -136,7 +136,7 @@ TEST(Decoder, DamagedNameSectionIsIgnored) {
   b.insert(b.end(), {0x00, 0x07, 0x04, 'n', 'a', 'm', 'e', 0x01, 0x7F});
   auto m = wasm::decode(b);
   ASSERT_TRUE(m.has_value()) << m.error().message;
-  EXPECT_TRUE(m->names.functions.empty());
+  EXPECT_TRUE(m->names().functions.empty());
 }
 
 TEST(Decoder, InvalidUtf8NameIsMalformed) {
