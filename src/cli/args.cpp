@@ -159,7 +159,7 @@ std::expected<std::string, std::string> parse_env(std::string_view spec) {
 RunSplit split_run_args(const std::vector<std::string>& args) {
   // Options of `run` that take a value as the next argument.
   auto takes_value = [](std::string_view a) {
-    return a == "--dir" || a == "--env" || a == "--argv0" || a == "--invoke";
+    return a == "--dir" || a == "--env" || a == "--argv0" || a == "--invoke" || a == "--tier";
   };
   RunSplit out;
   size_t i = 0;

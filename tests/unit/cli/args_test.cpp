@@ -100,6 +100,11 @@ TEST(Args, RunArgumentsAfterTheModuleBelongToTheGuest) {
   EXPECT_EQ(before.module, "-odd-name.wasm");
   EXPECT_EQ(before.guest, (std::vector<std::string>{"arg"}));
 
+  auto tier = split_run_args({"--tier", "interp", "--no-cache", "m.wasm", "1"});
+  EXPECT_EQ(tier.options, (std::vector<std::string>{"--tier", "interp", "--no-cache"}));
+  EXPECT_EQ(tier.module, "m.wasm");
+  EXPECT_EQ(tier.guest, (std::vector<std::string>{"1"}));
+
   auto none = split_run_args({"--invoke", "f"});
   EXPECT_TRUE(none.module.empty());
 }

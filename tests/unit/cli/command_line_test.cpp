@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "cli/commands.h"
+#include "native/toolchain.h"
 #include "wast/convert.h"
 
 namespace wasipy::cli {
@@ -68,6 +71,9 @@ class CommandLine : public ::testing::Test {
     auto d = wast::TempDir::create("wasipy-cli-test");
     ASSERT_TRUE(d);
     dir_.emplace(std::move(*d));
+    // The native tier's code cache goes into the test's folder, never the user's.
+    if (const char* old = std::getenv("WASIPY_CACHE_DIR")) old_cache_env_ = old;
+    setenv("WASIPY_CACHE_DIR", (dir_->path() / "cache").c_str(), 1);
     module_ = (dir_->path() / "m.wasm").string();
     std::ofstream(module_, std::ios::binary).write(reinterpret_cast<const char*>(kModule.data()), kModule.size());
   }
@@ -76,8 +82,17 @@ class CommandLine : public ::testing::Test {
     std::ofstream(p) << text;
     return p;
   }
+  void TearDown() override {
+    if (old_cache_env_) {
+      setenv("WASIPY_CACHE_DIR", old_cache_env_->c_str(), 1);
+    } else {
+      unsetenv("WASIPY_CACHE_DIR");
+    }
+  }
+  std::string cache_dir() const { return (dir_->path() / "cache" / "native").string(); }
   std::optional<wast::TempDir> dir_;
   std::string module_;
+  std::optional<std::string> old_cache_env_;
 };
 
 TEST_F(CommandLine, NoArgumentsOrUnknownCommandIsAUsageError) {
@@ -99,13 +114,80 @@ TEST_F(CommandLine, TestWithoutAProjectSaysSoInOneLine) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
-TEST_F(CommandLine, LaterSubcommandsSayNotImplementedInOneLine) {
-  for (const char* c : {"compile"}) {
-    auto r = cli({c, "x"});
-    EXPECT_EQ(r.status, kExitUsage) << c;
-    EXPECT_NE(r.err.find("not implemented yet"), std::string::npos) << c;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  }
+TEST_F(CommandLine, CompileOfAMissingFileIsAUsageErrorInOneLine) {
+  auto r = cli({"compile", "/nonexistent/wasipy-module.wasm"});
+  EXPECT_EQ(r.status, kExitUsage) << r.err;
+  EXPECT_NE(r.err.find("/nonexistent/wasipy-module.wasm"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_TRUE(r.out.empty());
+}
+
+TEST_F(CommandLine, CompileWritesASharedObjectWithOutput) {
+  if (!native::find_toolchain()) GTEST_SKIP() << "no C compiler";
+  auto out = (dir_->path() / "m.so").string();
+  auto r = cli({"compile", module_, "-o", out});
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(r.out, out + "\n");
+  std::ifstream in(out, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  EXPECT_EQ(std::string(magic, 4), "\x7f" "ELF");
+  // It also went into the cache (under $WASIPY_CACHE_DIR), where `run` finds it.
+  auto cached = cli({"compile", module_});
+  ASSERT_EQ(cached.status, kExitOk) << cached.err;
+  EXPECT_TRUE(cached.out.starts_with(cache_dir() + "/")) << cached.out;
+  EXPECT_TRUE(cached.out.ends_with(".so\n")) << cached.out;
+  // `cache clear` empties it.
+  auto cleared = cli({"cache", "clear"});
+  EXPECT_EQ(cleared.status, kExitOk) << cleared.err;
+  EXPECT_FALSE(std::filesystem::exists(cached.out.substr(0, cached.out.size() - 1)));
+}
+
+TEST_F(CommandLine, CompileWithoutTheCacheNeedsOutput) {
+  auto r = cli({"compile", "--no-cache", module_});
+  EXPECT_EQ(r.status, kExitUsage);
+  EXPECT_NE(r.err.find("-o"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  if (!native::find_toolchain()) return;
+  auto out = (dir_->path() / "private.so").string();
+  auto ok = cli({"compile", "--no-cache", module_, "-o", out});
+  EXPECT_EQ(ok.status, kExitOk) << ok.err;
+  EXPECT_TRUE(std::filesystem::exists(out));
+  std::error_code ec;
+  EXPECT_TRUE(!std::filesystem::exists(cache_dir(), ec) || std::filesystem::is_empty(cache_dir(), ec));
+}
+
+TEST_F(CommandLine, CacheDirPrintsTheNativeFolder) {
+  auto r = cli({"cache", "dir"});
+  EXPECT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_EQ(r.out, cache_dir() + "\n");
+  EXPECT_TRUE(r.out.ends_with("/native\n")) << r.out;
+  auto bad = cli({"cache", "prune"});
+  EXPECT_EQ(bad.status, kExitUsage);
+}
+
+TEST_F(CommandLine, TierFlag) {
+  auto bogus = cli({"run", "--tier", "bogus", "--invoke", "add", module_, "1", "2"});
+  EXPECT_EQ(bogus.status, kExitUsage);
+  EXPECT_NE(bogus.err.find("--tier"), std::string::npos) << bogus.err;
+  EXPECT_NE(bogus.err.find("bogus"), std::string::npos) << bogus.err;
+  EXPECT_TRUE(bogus.out.empty());
+  auto interp = cli({"run", "--tier", "interp", "--invoke", "add", module_, "40", "2"});
+  EXPECT_EQ(interp.status, kExitOk) << interp.err;
+  EXPECT_EQ(interp.out, "42\n");
+  if (!native::find_toolchain()) return;
+  auto native = cli({"run", "--tier", "native", "--invoke", "add", module_, "40", "2"});
+  EXPECT_EQ(native.status, kExitOk) << native.err;
+  EXPECT_EQ(native.out, "42\n");
+  // A trap reads the same on both tiers.
+  auto boom_i = cli({"run", "--tier", "interp", "--invoke", "boom", module_});
+  auto boom_n = cli({"run", "--tier", "native", "--invoke", "boom", module_});
+  EXPECT_EQ(boom_i.status, kExitTrap);
+  EXPECT_EQ(boom_n.status, boom_i.status);
+  EXPECT_EQ(boom_n.err, boom_i.err);
+  auto nocache = cli({"run", "--tier", "native", "--no-cache", "--invoke", "add", module_, "1", "2"});
+  EXPECT_EQ(nocache.status, kExitOk) << nocache.err;
+  EXPECT_EQ(nocache.out, "3\n");
 }
 
 TEST_F(CommandLine, InvokePrintsResultsOnePerLine) {

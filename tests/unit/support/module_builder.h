@@ -74,6 +74,10 @@ class ModuleBuilder {
     return index;
   }
   void memory(uint32_t min_pages) { memory_ = min_pages; }
+  /// A funcref table of `min` entries (all null until an element segment fills them).
+  void table(uint32_t min) { table_ = min; }
+  /// An active element segment for table 0 at a constant offset.
+  void elem(uint32_t offset, std::vector<uint32_t> funcs) { elems_.push_back({offset, std::move(funcs)}); }
   void func_name(uint32_t index, const std::string& n) { names_.push_back({index, n}); }
 
   Bytes build() const {
@@ -96,6 +100,11 @@ class ModuleBuilder {
       fs.push_back(b);
     }
     section(3, fs);
+    if (table_ >= 0) {
+      Bytes t{0x70, 0x00};
+      leb(t, uint32_t(table_));
+      section(4, {t});
+    }
     if (memory_ >= 0) {
       Bytes m{0x00};
       leb(m, uint32_t(memory_));
@@ -110,6 +119,16 @@ class ModuleBuilder {
       ex.push_back(e);
     }
     section(7, ex);
+    std::vector<Bytes> el;
+    for (const auto& [offset, funcs] : elems_) {
+      Bytes e{0x00, 0x41};
+      sleb(e, int32_t(offset));
+      e.push_back(0x0B);
+      leb(e, funcs.size());
+      for (uint32_t f : funcs) leb(e, f);
+      el.push_back(e);
+    }
+    section(9, el);
     std::vector<Bytes> code;
     for (const auto& b : bodies_) {
       Bytes c;
@@ -142,6 +161,8 @@ class ModuleBuilder {
   std::vector<uint32_t> funcs_;
   std::vector<std::pair<std::string, uint32_t>> exports_;
   std::vector<std::pair<uint32_t, std::string>> names_;
+  std::vector<std::pair<uint32_t, std::vector<uint32_t>>> elems_;
+  int64_t table_ = -1;
   uint32_t imported_funcs_ = 0;
   int64_t memory_ = -1;
 };
