@@ -12,6 +12,7 @@ packages=(
   libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev
   libzip-dev libssl-dev             # `wasipy python add` (zip), sha256 of python.wasm
   libtomlplusplus-dev               # `wasipy test`: pyproject.toml
+  libxxhash-dev gcc                 # the native tier: code cache hashes; the C compiler it runs
   python3-pytest python3-pip python3-setuptools python3-wheel   # `wasipy test` e2e: host env, wheelhouse, native runs
   python3-mpmath                    # e2e.test_sympy_subset: sympy's dependency, from the host env (guest) and for the native run
   wabt                              # wast2json, for `wasipy wast` and the spec tests
