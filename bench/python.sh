@@ -4,10 +4,12 @@
 # and under Node (V8), in the same run; prints times and ratios. A benchmark,
 # not a test: it fails only when a runner prints a different result.
 #
-# usage: bench/python.sh [--runs N] [--wall] [--dist DIR]
+# usage: bench/python.sh [--runs N] [--wall] [--dist DIR] [--tier native|interp]
 #
 #   --runs N    timed runs per case and runner, the median is kept (default 3)
 #   --wall      compare wall times instead of CPU times (user+sys, the default)
+#   --tier T    wasipy's tier (default native; its code cache is filled by
+#               the warm-up run, so times are warm-cache times)
 #   --dist DIR  a CPython WASI distribution (python.wasm + lib/python3.11/);
 #               default: the one src/python/build-cpython.sh builds for the
 #               current inputs (built first if missing, which takes minutes)
@@ -26,13 +28,15 @@ RUNS=3
 METRIC=cpu
 DIST=""
 CPU_REPS=5
+TIER=native
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS="${2:?--runs needs a number}"; shift 2 ;;
     --wall) METRIC=wall; shift ;;
     --dist) DIST="${2:?--dist needs a directory}"; shift 2 ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --tier) TIER="${2:?--tier needs native or interp}"; shift 2 ;;
+    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "python.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -61,7 +65,7 @@ cmd_for() { # runner case
     native)
       [ "$2" = cpu ] && args="$ROOT/bench/python/cpu.py $CPU_REPS"
       echo "$NATIVE_PYTHON -I $args" ;;
-    wasipy) echo "$WASIPY run $WASI_MOUNTS $DIST/python.wasm -- $args" ;;
+    wasipy) echo "$WASIPY run --tier $TIER $WASI_MOUNTS $DIST/python.wasm -- $args" ;;
     node) echo "node --stack-size=4000 $NODE_RUNNER $WASI_MOUNTS $DIST/python.wasm -- $args" ;;
   esac
 }
@@ -91,7 +95,7 @@ ratio() {
 echo "python benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, median of $RUNS runs, $([ $METRIC = cpu ] && echo 'CPU seconds (user+sys)' || echo 'wall seconds')"
 echo "native: $NATIVE_PYTHON -I ($("$NATIVE_PYTHON" -c 'import sys; print(sys.version.split()[0])'))"
 echo "wasm:   $DIST/python.wasm"
-echo "wasipy: $([ $have_wasipy = 1 ] && echo "$WASIPY" || echo "not built ($WASIPY)")"
+echo "wasipy: $([ $have_wasipy = 1 ] && echo "$WASIPY --tier $TIER" || echo "not built ($WASIPY)")"
 echo "node:   $([ $have_node = 1 ] && echo "$(node --version) $NODE_RUNNER" || echo "n/a")"
 echo
 

@@ -69,6 +69,9 @@ std::expected<Engine, std::string> select_engine(const Execution& choice) {
     if (tc) {
       native::ObtainOptions opts;
       opts.use_cache = choice.use_cache;
+      // Compiler processes at once (default: one per core); bench/compile.sh
+      // measures how compile time scales with it.
+      if (const char* jobs = std::getenv("WASIPY_JOBS"); jobs && *jobs) opts.jobs = unsigned(std::max(1, std::atoi(jobs)));
       auto n = std::make_unique<native::NativeEngine>(std::move(*tc), opts);
       e.native = n.get();
       e.engine = std::move(n);
