@@ -116,6 +116,7 @@ std::expected<fs::path, std::string> compile_into(const wasm::Module& module, co
   }
   BuildOptions bo;
   bo.jobs = jobs;
+  bo.optimize = code_bytes >= tc.large_code_bytes ? tc.optimize_large : tc.optimize_small;
   if (show) {
     bo.progress = [&](size_t done, size_t total) {
       fmt::print(stderr, "\r  {}/{} units compiled", done, total);

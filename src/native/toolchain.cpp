@@ -40,15 +40,13 @@ std::optional<std::string> on_path(const std::string& name) {
   return std::nullopt;
 }
 
-// Flags chosen by measurement on python.wasm (README, "The native tier"):
-// -O1, because on CPython's code it runs as fast as -O2 (bench/python/cpu.py:
-// 0.82 s CPU against 0.80 s) and compiles in 60% of the time (94 s of CPU
-// against 159 s for all units); signaling NaNs kept (else x*1.0 folds to x,
-// leaving a NaN unquieted); no errno from math builtins (sqrt inlines); no
-// contraction of a*b+c into fused operations, which would change float
-// results; hidden symbols, so calls between units are direct.
+// Flags chosen by measurement (README, "The native tier"): signaling NaNs
+// kept (else x*1.0 folds to x, leaving a NaN unquieted); no errno from math
+// builtins (sqrt inlines); no contraction of a*b+c into fused operations,
+// which would change float results; hidden symbols, so calls between units
+// are direct. The optimization level depends on the module's size (below).
 const std::vector<std::string> kFlags = {
-    "-O1",           "-fsignaling-nans", "-fPIC",    "-fvisibility=hidden",      "-fno-math-errno",
+    "-fsignaling-nans", "-fPIC",    "-fvisibility=hidden",      "-fno-math-errno",
     "-ffp-contract=off", "-fno-strict-aliasing", "-fno-plt", "-fstack-clash-protection", "-w",
 };
 
@@ -111,6 +109,7 @@ std::optional<Toolchain> find_toolchain() {
   uname(&u);
   tc.identity = fmt::format("{} {} {} {} |", real.string(), st.st_size, st.st_mtim.tv_sec, u.machine);
   for (const auto& f : tc.flags) tc.identity += " " + f;
+  tc.identity += fmt::format(" | {} below {} bytes of code, else {}", tc.optimize_small, tc.large_code_bytes, tc.optimize_large);
   return tc;
 }
 
@@ -158,6 +157,7 @@ std::expected<void, std::string> build_shared_object(const Toolchain& tc, const 
       size_t i = order[next++];
       std::vector<std::string> argv = {tc.compiler};
       argv.insert(argv.end(), tc.flags.begin(), tc.flags.end());
+      argv.push_back(opts.optimize);
       argv.insert(argv.end(), {"-c", (work_dir / fmt::format("unit{}.c", i)).string(), "-o", objects[i].string()});
       fs::path log = work_dir / fmt::format("unit{}.log", i);
       auto pid = spawn(argv, log);
