@@ -16,7 +16,7 @@ packages=(
   python3-pytest python3-pip python3-setuptools python3-wheel   # `wasipy test` e2e: host env, wheelhouse, native runs
   python3-mpmath                    # e2e.test_sympy_subset: sympy's dependency, from the host env (guest) and for the native run
   wabt                              # wast2json, for `wasipy wast` and the spec tests
-  clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32   # wasm32 guests for tests/wasi and bench/
+  clang-14 lld-14 llvm-14 wasi-libc libclang-rt-14-dev-wasm32   # wasm32 guests for tests/wasi and bench/; llvm-strip for python.wasm
 )
 for arg in "$@"; do
   case $arg in

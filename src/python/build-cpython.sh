@@ -424,7 +424,7 @@ if ! done_stamp configure; then
     LIBSQLITE3_CFLAGS="-I$PREFIX/include" LIBSQLITE3_LIBS="-L$PREFIX/lib -lsqlite3" \
     ../../configure -C \
       --host=wasm32-unknown-wasi --build="$(../../config.guess)" \
-      --with-build-python="$BUILD_PYTHON"
+      --with-build-python="$BUILD_PYTHON" --with-pymalloc
   for m in zlib _bz2 _lzma _sqlite3; do
     if ! grep -Eq "checking for stdlib extension module $m\.\.\. yes" "$LOG"; then
       say "configure will not build the $m module (see 'checking for stdlib extension module $m' in the log)"
@@ -442,6 +442,12 @@ step "build python.wasm (make -j$JOBS; stack $WASM_STACK_SIZE bytes, recursion l
 # guarded by #ifndef in Include/internal/pycore_ceval.h. wasi-compat/cpython.h
 # works around wasi-libc's utimensat/futimens "now" (make time only: in
 # configure's CFLAGS it would hide utimensat from the function checks).
+# configure runs --with-pymalloc: measured with callgrind on
+# bench/python/cpu.py under the native tier, dlmalloc/dlfree cost a third of
+# the eval loop; 3.11's configure turns pymalloc off for WASI, but it needs
+# nothing WASI lacks (its arenas come from malloc). (-mbulk-memory, to turn
+# memcpy/memset into memory.copy/fill, makes clang 14 treat wasi-libc's
+# errno as real thread-local storage and fail: not used.)
 MAKE_VARS=(
   "LDFLAGS_NODIST=-z stack-size=$WASM_STACK_SIZE -Wl,--initial-memory=$WASM_INITIAL_MEMORY"
   "CFLAGS_NODIST=-DPy_DEFAULT_RECURSION_LIMIT=$RECURSION_LIMIT -include $COMPAT_DIR/cpython.h"
@@ -497,7 +503,9 @@ rm -rf "$STAGE"
 mkdir -p "$STAGE/lib"
 LIBDEST="$STAGE/lib/python$PY_MINOR"
 GUEST_LIBDEST="/usr/local/lib/python$PY_MINOR"
-cp python.wasm "$STAGE/python.wasm"
+# Without DWARF (13 MB of the 23, read at every start and never used); the
+# name section stays, for wasm backtraces.
+llvm-strip-14 --strip-debug -o "$STAGE/python.wasm" python.wasm
 # The stdlib as in the source tree (mtimes preserved, so the .pyc below stay
 # valid), plus what the build generated: _sysconfigdata* from
 # build/lib.wasi-wasm32-X.Y. Tests (Lib/test) are kept: `python -m test`
