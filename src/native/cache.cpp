@@ -91,7 +91,9 @@ std::expected<fs::path, std::string> compile_into(const wasm::Module& module, co
                                                   const fs::path& parent) {
   std::error_code ec;
   fs::create_directories(parent, ec);
-  std::string templ = (parent / "build-XXXXXX").string();
+  // Named by the key, so that clear_cache can tell (by the key's lock)
+  // whether a process is still compiling here.
+  std::string templ = (parent / (key + ".build-XXXXXX")).string();
   if (!mkdtemp(templ.data())) {
     return std::unexpected(fmt::format("cannot create a build folder in {}: {}", parent.string(), std::strerror(errno)));
   }
@@ -264,9 +266,19 @@ std::expected<uint64_t, std::string> clear_cache(const fs::path& dir) {
     fs::remove(sum_path(p), ec);
     fs::remove(lock_path, ec);
   }
-  // Leftovers of interrupted compiles (a crash or Ctrl-C mid-build).
+  // Leftovers of interrupted compiles (a crash or Ctrl-C mid-build), unless
+  // the compile is still running: its process holds the key's lock.
+  for (const auto& e : fs::directory_iterator(dir / "tmp", ec)) {
+    std::string name = e.path().filename().string();
+    std::string key = name.substr(0, name.find(".build-"));
+    int fd = ::open((dir / (key + ".lock")).c_str(), O_RDWR | O_CLOEXEC);
+    bool busy = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0;
+    if (fd >= 0) ::close(fd);
+    if (!busy) fs::remove_all(e.path(), ec);
+  }
+  ec.clear();
   for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.path().extension() == ".sum" || e.path().filename() == "tmp" || e.path().filename() == "hashes") {
+    if (e.path().extension() == ".sum" || e.path().filename() == "hashes") {
       freed += e.is_regular_file() ? e.file_size() : 0;
       fs::remove_all(e.path(), ec);
     }
