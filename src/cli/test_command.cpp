@@ -24,6 +24,10 @@ int test_command_main(const std::vector<std::string>& args, std::ostream& out, s
   app.add_option("--python", o.python, "CPython version to use, e.g. 3.11 (default: the default distribution)");
   app.add_option("--find-links", find_links, "a folder of wheels to install test dependencies from (searched first)")->type_name("DIR");
   app.add_option("--host-env", host_envs, "an installed environment to take pure-Python distributions from, e.g. /usr/lib/python3/dist-packages")->type_name("DIR");
+  auto* index = app.add_option("--index-url", o.index_url,
+                                "the package index for the host's pip, tried after --find-links and --host-env (default: pip's own configuration)")
+                    ->type_name("URL");
+  app.add_flag("--no-index", o.no_index, "do not download test dependencies with the host's pip")->excludes(index);
   app.add_option("-r,--requirement", reqs, "a requirements file for the tests (replaces the guessed ones)")->type_name("FILE");
   app.add_option("--extra", o.extras, "an extra of the project to install (replaces test/tests/testing)")->type_name("NAME");
   app.add_option("--junit-xml", junit, "write pytest's JUnit XML report to FILE")->type_name("FILE");

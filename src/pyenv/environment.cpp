@@ -1,12 +1,17 @@
 #include "pyenv/environment.h"
 #include "pyenv/text.h"
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zip.h>
 
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -16,6 +21,8 @@
 #include <fmt/format.h>
 
 #include "pyenv/project.h"
+
+extern char** environ;
 
 namespace fs = std::filesystem;
 
@@ -160,6 +167,130 @@ bool safe_relative(const std::string& p) {
   return true;
 }
 
+/// The pip source's state within one resolve: once the index is found
+/// unreachable, pip is not asked again (each try may wait for retries).
+struct PipState {
+  std::string unreachable;  ///< the reason, once known
+};
+
+std::string index_name(const PipSource& pip) {
+  return pip.index_url.empty() ? "of pip's configuration" : pip.index_url;
+}
+
+/// The exact version of a pinned requirement (`==V` without a wildcard, or `===V`).
+std::optional<std::string> pinned_version(const Requirement& req) {
+  if (req.specifier.clauses.size() != 1) return std::nullopt;
+  const auto& c = req.specifier.clauses[0];
+  if ((c.op == "==" && !c.version.ends_with(".*")) || c.op == "===") return c.version;
+  return std::nullopt;
+}
+
+/// Runs argv (no shell) with stdin from /dev/null and stdout+stderr into log;
+/// returns the exit status, or an error when it cannot start.
+std::expected<int, std::string> run_logged(const std::vector<std::string>& argv, const fs::path& log) {
+  std::vector<char*> cargv;
+  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, cargv[0], &fa, nullptr, cargv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return std::unexpected(fmt::format("cannot run {}: {}", argv[0], std::strerror(rc)));
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return std::unexpected(fmt::format("waitpid: {}", std::strerror(errno)));
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/// A wheel for `req` from the package index through the host's pip, or from
+/// the download cache when `req` is pinned and its wheel is there. The error
+/// is a reason for the one-line message.
+std::expected<Candidate, std::string> pip_candidate(const PipSource& pip, const Requirement& req, PipState& state,
+                                                    bool& from_cache) {
+  std::error_code ec;
+  from_cache = false;
+  auto matches = [&](const Candidate& c) {
+    auto v = Version::parse(c.version);
+    return c.key == req.key && c.impure.empty() && v && req.specifier.contains(*v);
+  };
+  if (auto pinned = pinned_version(req); pinned && fs::is_directory(pip.cache, ec)) {
+    for (Candidate& c : scan_wheels(pip.cache))
+      if (matches(c)) {
+        from_cache = true;
+        return c;
+      }
+  }
+  if (!state.unreachable.empty()) return std::unexpected(state.unreachable);
+  if (pip.index_url.starts_with("file:")) {
+    std::string path = pip.index_url.substr(5);
+    if (path.starts_with("//")) path = path.substr(2);  // file:///abs -> /abs (no host part)
+    if (!fs::is_directory(path, ec)) {
+      state.unreachable = fmt::format("the package index {} could not be reached (no such folder)", pip.index_url);
+      return std::unexpected(state.unreachable);
+    }
+  }
+  fs::create_directories(pip.cache, ec);
+  std::string templ = (pip.cache / ".download-XXXXXX").string();
+  if (ec || !mkdtemp(templ.data()))
+    return std::unexpected(fmt::format("cannot create a download folder in {}", pip.cache.string()));
+  fs::path tmp = templ;
+  struct Cleanup {
+    fs::path p;
+    ~Cleanup() {
+      std::error_code e;
+      fs::remove_all(p, e);
+    }
+  } cleanup{tmp};
+  std::vector<std::string> argv = pip.command;
+  for (const char* a : {"download", "--no-deps", "--only-binary", ":all:", "--platform", "any", "--abi", "none",
+                        "--implementation", "py"})
+    argv.emplace_back(a);
+  argv.insert(argv.end(), {"--python-version", pip.python_version, "-d", (tmp / "wheels").string()});
+  if (!pip.index_url.empty()) argv.insert(argv.end(), {"--index-url", pip.index_url});
+  argv.push_back(req.name + req.specifier.str());
+  fs::path log = tmp / "pip.log";
+  auto status = run_logged(argv, log);
+  if (!status) return std::unexpected(fmt::format("the host's pip could not be started ({})", status.error()));
+  if (*status != 0) {
+    std::string text = read_text(log);
+    for (const char* m : {"Name or service not known", "Temporary failure in name resolution", "Network is unreachable",
+                          "Connection refused", "No route to host", "ProxyError", "ConnectTimeoutError",
+                          "Failed to establish a new connection", "Could not fetch URL"}) {
+      if (text.find(m) != std::string::npos) {
+        state.unreachable = fmt::format("the package index {} could not be reached (pip: {})", index_name(pip), m);
+        return std::unexpected(state.unreachable);
+      }
+    }
+    if (text.find("No module named pip") != std::string::npos)
+      return std::unexpected(fmt::format("the host's {} has no pip", pip.command.empty() ? "python3" : pip.command[0]));
+    if (text.find("No matching distribution found") != std::string::npos)
+      return std::unexpected(fmt::format("no pure-Python (py3-none-any) wheel of {} on the package index {}",
+                                         req.name + req.specifier.str(), index_name(pip)));
+    std::string last;
+    for (const std::string& l : split_lines(text))
+      if (l.starts_with("ERROR:")) last = l;
+    return std::unexpected(fmt::format("pip download failed (exit {}){}", *status, last.empty() ? "" : ": " + last));
+  }
+  for (Candidate& c : scan_wheels(tmp / "wheels")) {
+    if (c.key != req.key) continue;
+    if (!c.impure.empty()) return std::unexpected(c.impure);
+    auto v = Version::parse(c.version);
+    if (!v || !req.specifier.contains(*v))
+      return std::unexpected(fmt::format("pip downloaded {} {}, which does not match {}", c.name, c.version, req.specifier.str()));
+    fs::path dest = pip.cache / c.path.filename();
+    if (!fs::exists(dest, ec)) fs::rename(c.path, dest, ec);  // kept: a wheel already cached stays as it is
+    if (ec) return std::unexpected(fmt::format("cannot keep {} in {}: {}", c.path.filename().string(), pip.cache.string(), ec.message()));
+    c.path = dest;
+    return c;
+  }
+  return std::unexpected(fmt::format("pip download gave no wheel of {}", req.name));
+}
+
 }  // namespace
 
 std::string short_hash(std::string_view text) { return sha256_hex(text).substr(0, 16); }
@@ -297,6 +428,7 @@ std::expected<Resolution, std::string> resolve(const ResolveInput& input) {
   std::map<std::string, size_t> chosen;               // key -> index in res.chosen
   std::map<std::string, std::set<std::string>> extras_done;
   std::set<std::string> skipped_keys;
+  PipState pip_state;
   while (!queue.empty()) {
     Item item = std::move(queue.front());
     queue.pop_front();
@@ -341,9 +473,23 @@ std::expected<Resolution, std::string> resolve(const ResolveInput& input) {
           break;
         }
       }
+      Candidate fetched;
+      std::string pip_why;
+      if (!pick && input.pip.enabled && item.req.url.empty()) {
+        bool cached = false;
+        if (auto got = pip_candidate(input.pip, item.req, pip_state, cached)) {
+          fetched = std::move(*got);
+          pick = &fetched;
+          res.notes.push_back(fmt::format("{} {} from the package index{}", fetched.name, fetched.version,
+                                          cached ? " (cached download)" : ""));
+        } else {
+          pip_why = got.error();
+        }
+      }
       if (!pick) {
         std::string why = reasons.empty() ? fmt::format("no distribution named {} in any source", item.req.name)
                                           : reasons.front();
+        if (!pip_why.empty()) why = reasons.empty() ? pip_why : why + "; " + pip_why;
         if (item.optional) {
           res.skipped.push_back({item.req.text, why});
           skipped_keys.insert(key);
@@ -354,7 +500,8 @@ std::expected<Resolution, std::string> resolve(const ResolveInput& input) {
         return std::unexpected(fmt::format(
             "cannot install {} (required by {}): {}; put a pure-Python (py3-none-any) wheel of it in a --find-links "
             "folder{}",
-            item.req.text, item.wanted_by, why, where.empty() ? " (no --find-links or --host-env was given)" : ""));
+            item.req.text, item.wanted_by, why,
+            where.empty() && !input.pip.enabled ? " (no --find-links or --host-env was given)" : ""));
       }
       chosen[key] = res.chosen.size();
       res.chosen.push_back(*pick);

@@ -35,11 +35,26 @@ struct WheelName {
 };
 std::optional<WheelName> parse_wheel_name(const std::string& filename);
 
+/// The third source, tried after the folders for a requirement they cannot
+/// satisfy: the host's pip downloads a pure-Python wheel from a package index
+/// (`pip download --no-deps --only-binary :all: --platform any --abi none
+/// --implementation py --python-version X.Y`); the wheel is then taken like a
+/// --find-links one. Downloads are kept in `cache`, and a pinned requirement
+/// (`==V`) whose wheel is there does not call pip again.
+struct PipSource {
+  bool enabled = false;
+  std::vector<std::string> command{"python3", "-m", "pip"};  ///< argv prefix, spawned without a shell
+  std::string index_url;                                     ///< empty: pip's own configuration
+  std::string python_version;                                ///< the guest's X.Y
+  std::filesystem::path cache;                               ///< e.g. ~/.cache/wasipy/wheels
+};
+
 struct ResolveInput {
   std::vector<std::string> requirements;  ///< PEP 508 lines
   std::string project_key;                ///< never installed: the project under test wins
   std::vector<std::filesystem::path> find_links;
   std::vector<std::filesystem::path> host_envs;
+  PipSource pip;
   MarkerEnv env;
 };
 

@@ -99,6 +99,13 @@ int test_main(const Options& o, std::ostream& out, std::ostream& err) {
   in.project_key = project->key;
   in.find_links = o.find_links;
   in.host_envs = o.host_envs;
+  in.pip.enabled = !o.no_index;
+  in.pip.index_url = o.index_url;
+  in.pip.python_version = dist->minor;
+  in.pip.cache = python::cache_root() / "wheels";
+  // The host's pip is `python3 -m pip`; WASIPY_PIP names another program that
+  // takes pip's arguments (tests use a fake one).
+  if (const char* pip = getenv("WASIPY_PIP"); pip && *pip) in.pip.command = {pip};
   in.env = pyenv::MarkerEnv::wasi_guest(dist->minor, dist->version);
   for (const char* x : {"test", "tests", "testing"}) in.env.extras.insert(x);
   for (const std::string& x : o.extras) in.env.extras.insert(pyenv::normalize_name(x));

@@ -16,6 +16,8 @@ struct Options {
   std::string python;                               ///< "3.11"; empty: the default distribution
   std::vector<std::filesystem::path> find_links;    ///< folders of wheels, searched first
   std::vector<std::filesystem::path> host_envs;     ///< installed environments (site-packages)
+  std::string index_url;                            ///< for the host's pip; empty: pip's own configuration
+  bool no_index = false;                            ///< no package index: the folders only
   std::vector<std::filesystem::path> requirement_files;
   std::vector<std::string> extras;
   std::optional<std::filesystem::path> junit_xml;

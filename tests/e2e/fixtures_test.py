@@ -39,15 +39,27 @@ def check(name, cond, detail=""):
         failures.append(name)
 
 
-def wasipy_test(wasipy, work, project, *extra, pytest_args=()):
+def pip_env():
+    """The environment for wasipy when its host pip source is used: pip's own
+    configuration (a find-links from the environment, a config file) left out,
+    so that only the index given with --index-url is seen."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    return env
+
+
+def wasipy_test(wasipy, work, project, *extra, pytest_args=(), sources=None):
+    """Dependencies from the wheelhouse and the host environment, with no
+    package index (--no-index) unless `sources` replaces those options."""
     report = os.path.join(work, project + ".json")
     if os.path.exists(report):
         os.remove(report)
     path = os.path.join(FIXTURES, "projects", project)
-    cmd = [wasipy, "test", path, "--find-links", os.path.join(work, "wheelhouse"), "--host-env", HOST_ENV,
-           "--report-json", report, *extra, "--", "-q", *pytest_args]
+    if sources is None:
+        sources = ["--find-links", os.path.join(work, "wheelhouse"), "--host-env", HOST_ENV, "--no-index"]
+    cmd = [wasipy, "test", path, *sources, "--report-json", report, *extra, "--", "-q", *pytest_args]
     before = tree_digest(path)
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=pip_env())
     check(f"{project}: nothing written into the project", tree_digest(path) == before)
     data = None
     if os.path.exists(report):
@@ -139,9 +151,45 @@ def main():
               and outcomes(d) == {"test_wrong_answer": ("failed", None)}, str(d and outcomes(d)))
         check("broken: cause named", "verdict: not compatible: AssertionError (1 test)" in p.stdout)
 
+        # A package index instead of --find-links: a PEP 503 "simple" folder made from the wheelhouse, read by
+        # the host's pip (file:// URL, offline). wpfx-helper comes from it; coverage has no pure wheel there.
+        index = os.path.join(work, "index")
+        for whl in sorted(os.listdir(house)):
+            project = whl.split("-")[0].replace("_", "-").replace(".", "-").lower()
+            os.makedirs(os.path.join(index, project), exist_ok=True)
+            shutil.copy(os.path.join(house, whl), os.path.join(index, project, whl))
+        for project in sorted(os.listdir(index)):
+            links = "".join(f'<a href="{w}">{w}</a><br/>\n' for w in sorted(os.listdir(os.path.join(index, project))))
+            with open(os.path.join(index, project, "index.html"), "w") as f:
+                f.write(f"<!DOCTYPE html>\n<html><body>\n{links}</body></html>\n")
+        with open(os.path.join(index, "index.html"), "w") as f:
+            f.write("<!DOCTYPE html>\n<html><body>\n" + "".join(f'<a href="{p}/">{p}</a><br/>\n'
+                                                              for p in sorted(os.listdir(index))) + "</body></html>\n")
+        index_url = "file://" + index
+        p, d = wasipy_test(wasipy, work, "srclayout", sources=["--index-url", index_url, "--host-env", HOST_ENV])
+        check("index: srclayout exit 0, compatible, 4 passed", p.returncode == 0 and d and d["verdict"] == "compatible"
+              and d["counts"]["passed"] == 4, f"{p.returncode} {d and d['counts']}")
+        check("index: wpfx-helper from the package index",
+              "wpfx_helper 1.0 from the package index" in p.stdout or "wpfx-helper 1.0 from the package index" in p.stdout)
+        check("index: coverage skipped (no pure wheel on the index)", d and len(d["skipped_requirements"]) == 1
+              and "coverage" in d["skipped_requirements"][0], str(d and d["skipped_requirements"]))
+        # Pinned: the downloaded wheel is cached, so a second run needs no index at all ("broken" has no
+        # dependencies of its own; its one failing test is expected).
+        pinned = os.path.join(work, "pinned-requirements.txt")
+        with open(pinned, "w") as f:
+            f.write("pytest\nwpfx-helper==1.0\n")
+        p, d = wasipy_test(wasipy, work, "broken", "-r", pinned, sources=["--index-url", index_url, "--host-env", HOST_ENV])
+        check("index: pinned requirement installed", p.returncode == 1 and "wpfx-helper 1.0" in p.stdout
+              and d and d["verdict"] == "not-compatible", str(p.returncode))
+        p, d = wasipy_test(wasipy, work, "broken", "-r", pinned,
+                           sources=["--index-url", "file://" + os.path.join(work, "no-such-index"), "--host-env", HOST_ENV])
+        check("index: pinned requirement from the download cache, index not needed", p.returncode == 1
+              and "from the package index (cached download)" in p.stdout and d and d["verdict"] == "not-compatible",
+              str(p.returncode))
+
         # Bad input: one line on stderr, exit 2 (5 when nothing is collected).
         def bad(name, args, status, words):
-            p = subprocess.run([wasipy, "test", *args], capture_output=True, text=True)
+            p = subprocess.run([wasipy, "test", *args], capture_output=True, text=True, env=pip_env())
             lines = [l for l in p.stderr.splitlines() if l.startswith("wasipy test:")]
             check(f"bad input {name}: exit {status}, one line", p.returncode == status and len(lines) == 1
                   and all(w in lines[0] for w in words), f"{p.returncode} {p.stderr!r}")
@@ -149,9 +197,14 @@ def main():
         proj = lambda n: os.path.join(FIXTURES, "projects", n)
         bad("no project", [os.path.join(work, "nowhere")], 2, ["no project at"])
         bad("unknown python", [proj("broken"), "--python", "3.12"], 2, ["3.12"])
-        bad("unresolvable", [proj("unresolvable"), "--host-env", HOST_ENV], 2, ["cannot install wpfx-not-anywhere>=1"])
+        bad("unresolvable", [proj("unresolvable"), "--host-env", HOST_ENV, "--no-index"], 2, ["cannot install wpfx-not-anywhere>=1"])
+        bad("index not there", [proj("unresolvable"), "--host-env", HOST_ENV, "--index-url",
+                                "file://" + os.path.join(work, "no-such-index")], 2,
+            ["cannot install wpfx-not-anywhere>=1", "could not be reached"])
+        bad("index without the project", [proj("unresolvable"), "--host-env", HOST_ENV, "--index-url", index_url], 2,
+            ["cannot install wpfx-not-anywhere>=1", "no pure-Python (py3-none-any) wheel", "on the package index"])
         bad("compiled", [proj("compiled")], 2, ["compiled extensions", "ext_modules"])
-        bad("no tests", [proj("notests"), "--host-env", HOST_ENV], 5, ["no tests collected"])
+        bad("no tests", [proj("notests"), "--host-env", HOST_ENV, "--no-index"], 5, ["no tests collected"])
     print(f"{len(failures)} failed" if failures else "all fixture checks passed")
     return 1 if failures else 0
 
