@@ -81,7 +81,7 @@ for suite in "${SUITES[@]}"; do
 
   # wasipy once: builds (or reuses) the guest environment, whose
   # site-packages Node's run mounts too; and says how many tests ran.
-  first=$("$WASIPY" test "$PROJECT" --host-env "$HOST_ENV" "${WASIPY_OPTS[@]}" -- -q "${PYTEST_ARGS[@]}" 2>&1) || true
+  first=$("$WASIPY" test "$PROJECT" --no-index --host-env "$HOST_ENV" "${WASIPY_OPTS[@]}" -- -q "${PYTEST_ARGS[@]}" 2>&1) || true
   key=$(echo "$first" | sed -n 's/^wasipy test: environment \([0-9a-f]*\).*/\1/p' | head -n 1)
   CACHE="${WASIPY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/wasipy}"
   SITE="$CACHE/envs/$key/site-packages"
@@ -95,7 +95,7 @@ for suite in "${SUITES[@]}"; do
   declare -A wasi=()
   for tier in $TIERS; do
     topt=(); [ "$tier" = default ] || topt=(--tier "$tier")
-    wasi[$tier]=$(time_cmd "$WASIPY" test "${topt[@]}" "$PROJECT" --host-env "$HOST_ENV" "${WASIPY_OPTS[@]}" -- -q "${PYTEST_ARGS[@]}")
+    wasi[$tier]=$(time_cmd "$WASIPY" test "${topt[@]}" "$PROJECT" --no-index --host-env "$HOST_ENV" "${WASIPY_OPTS[@]}" -- -q "${PYTEST_ARGS[@]}")
     printf "%s\twasipy-%s\t%s\t%s\n" "$suite" "$tier" "${wasi[$tier]% *}" "${wasi[$tier]#* }" >> "$RESULTS"
   done
   node="n/a n/a"

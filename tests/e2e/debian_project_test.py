@@ -115,7 +115,9 @@ def main():
     before = tree_digest(project)
     wasi_xml, report = os.path.join(work, "wasi.xml"), os.path.join(work, "report.json")
     t0 = time.monotonic()
-    w = subprocess.run([wasipy, "test", project, "--host-env", HOST_ENV, *wasipy_opts, "--junit-xml", wasi_xml,
+    # --no-index: only the host environment; a pip configuration of the
+    # machine (PIP_FIND_LINKS, an index) must not change what is compared.
+    w = subprocess.run([wasipy, "test", project, "--no-index", "--host-env", HOST_ENV, *wasipy_opts, "--junit-xml", wasi_xml,
                         "--report-json", report, "--", "-q", *pytest_args], capture_output=True, text=True)
     wasi_s = time.monotonic() - t0
     print("\n".join("    | " + l for l in (w.stdout + w.stderr).strip().splitlines()[-12:]))
