@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1; shift ;;
     --tier) TIER="${2:?--tier needs native or interp}"; shift 2 ;;
     --wall) METRIC=wall; shift ;;
-    -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "engine.sh: unknown option $1" >&2; exit 2 ;;
     *) SELECTED+=("$1"); shift ;;
   esac
