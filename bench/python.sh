@@ -20,6 +20,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 OUT="${BENCH_OUT:-$ROOT/build/bench}"
 WASIPY="${WASIPY:-$ROOT/build/wasipy}"
 NODE_RUNNER="${NODE_RUNNER:-$ROOT/../shared/peers/node-wasi-run.mjs}"
@@ -77,19 +79,6 @@ output_of() { eval "$1" 2>"$OUT/last-stderr"; }
 time_cmd() {
   # shellcheck disable=SC2086
   python3 "$ROOT/bench/timeit.py" --runs "$RUNS" --warmup 1 -- $1
-}
-
-# The chosen metric out of time_cmd's "WALL CPU", or the word given instead.
-pick() {
-  if [[ "$1" =~ ^[0-9.]+\ [0-9.]+$ ]]; then
-    if [ "$METRIC" = wall ]; then echo "${1% *}"; else echo "${1#* }"; fi
-  else echo "$1"; fi
-}
-
-ratio() {
-  if [[ "$1" =~ ^[0-9.]+$ && "$2" =~ ^[0-9.]+$ ]] && awk "BEGIN{exit !($2 > 0)}"; then
-    awk "BEGIN{printf \"%.2f\", $1 / $2}"
-  else echo "-"; fi
 }
 
 echo "python benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, median of $RUNS runs, $([ $METRIC = cpu ] && echo 'CPU seconds (user+sys)' || echo 'wall seconds')"

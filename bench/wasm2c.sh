@@ -27,6 +27,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 KDIR="$ROOT/bench/kernels"
 ENGINE="$ROOT/bench/engine.sh"
 OUT="${BENCH_OUT:-$ROOT/build/bench}"
@@ -153,22 +155,6 @@ time_cmd() { # runner name size reps
   local -a cmd
   mapfile -t cmd < <(cmd_for "$@")
   python3 "$ROOT/bench/timeit.py" --runs "$RUNS" --warmup 1 -- "${cmd[@]}"
-}
-
-pick() {
-  if [[ "$1" =~ ^[0-9.]+\ [0-9.]+$ ]]; then
-    if [ "$METRIC" = wall ]; then echo "${1% *}"; else echo "${1#* }"; fi
-  else echo "$1"; fi
-}
-
-ratio() { # a b -> a/b, or "-"
-  if [[ "$1" =~ ^[0-9.]+$ && "$2" =~ ^[0-9.]+$ ]] && awk "BEGIN{exit !($2 > 0)}"; then
-    awk "BEGIN{printf \"%.2f\", $1 / $2}"
-  else echo "-"; fi
-}
-
-median_of() {
-  printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '{a[NR]=$1} END {if (NR == 0) {print "-"; exit} m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.2f\n", m}'
 }
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
