@@ -17,7 +17,6 @@ The package is fetched with `apt-get download` and unpacked with `dpkg -x`
 into a temporary folder (never installed). Exit 77 (skipped) when no CPython
 WASI distribution is installed or apt cannot download the package."""
 import glob
-import hashlib
 import json
 import os
 import shutil
@@ -26,21 +25,10 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from e2e_common import HOST_ENV, tree_digest
 
-HOST_ENV = "/usr/lib/python3/dist-packages"
 
 
-def tree_digest(root):
-    h = hashlib.sha256()
-    for d, dirs, files in sorted(os.walk(root)):
-        dirs.sort()
-        for f in sorted(files) + [x + "/" for x in dirs]:
-            p = os.path.join(d, f.rstrip("/"))
-            h.update(os.path.relpath(p, root).encode() + b"\0")
-            if not f.endswith("/"):
-                with open(p, "rb") as fh:
-                    h.update(hashlib.sha256(fh.read()).digest())
-    return h.hexdigest()
 
 
 def junit_outcomes(path):

@@ -6,31 +6,19 @@ and its dependencies from Debian's /usr/lib/python3/dist-packages.
     fixtures_test.py WASIPY
 
 Exit 77 (skipped) when no CPython WASI distribution is installed."""
-import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from e2e_common import HOST_ENV, tree_digest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "fixtures")
-HOST_ENV = "/usr/lib/python3/dist-packages"
 failures = []
 
 
-def tree_digest(root):
-    h = hashlib.sha256()
-    for d, dirs, files in sorted(os.walk(root)):
-        dirs.sort()
-        for f in sorted(files) + [x + "/" for x in dirs]:
-            p = os.path.join(d, f.rstrip("/"))
-            h.update(os.path.relpath(p, root).encode() + b"\0")
-            if not f.endswith("/"):
-                with open(p, "rb") as fh:
-                    h.update(hashlib.sha256(fh.read()).digest())
-    return h.hexdigest()
 
 
 def check(name, cond, detail=""):
