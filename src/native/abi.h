@@ -29,16 +29,6 @@ typedef struct wp_table {
   uint64_t size;
 } wp_table;
 
-/* One per guest thread of execution: a stack holding the native code
- * address of every active wasm frame's function, so that a trap (even one
- * raised by a fault) has the same backtrace as in the interpreter, and
- * whose end is the call depth limit ("call stack exhausted"). Entries are
- * code addresses, constants in the generated code: pushing one costs no load. */
-typedef struct wp_thread {
-  const void** sp;    /* the next free entry */
-  const void** end;   /* one past the last entry */
-} wp_thread;
-
 struct wp_ctx;
 
 /* Trap kinds, numbered as runtime::TrapKind. */
@@ -84,7 +74,6 @@ typedef struct wp_runtime {
 typedef struct wp_ctx {
   uint8_t* mem;                 /* memory 0's base, or 0 */
   const wp_runtime* rt;
-  wp_thread* thread;
   uint64_t** globals;           /* global index -> its 64-bit cell */
   wp_table** tables;            /* table index -> view */
   const wp_func** funcs;        /* function index -> reference */
@@ -96,7 +85,14 @@ typedef struct wp_ctx {
  * io[0..params), results back in io[0..results). */
 typedef void (*wp_entry)(void* code, wp_ctx* ctx, uint64_t* io);
 
-/* What a compiled module exports (the only symbols with default visibility). */
+/* What a compiled module exports (the only symbols with default visibility).
+ *
+ * Every wasm function is a C function of its own: the generated code marks
+ * them noipa and is compiled without sibling calls or hot/cold splitting, so
+ * each wasm frame is exactly one machine frame whose function starts at
+ * functions[i]. A trap's backtrace is found by unwinding the machine stack
+ * (.eh_frame) and mapping each frame's function start back to the wasm
+ * function: no bookkeeping on the call path. */
 typedef struct wp_module_code {
   const char* key;              /* the cache key it was compiled for */
   uint32_t function_count;      /* defined functions */

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <unwind.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -50,9 +51,10 @@ struct NativeInstance final : runtime::CompiledCode {
 struct GuestCall {
   sigjmp_buf resume;
   runtime::Store* store = nullptr;
-  wp_thread* thread = nullptr;
-  const void** entry_sp = nullptr;
+  uintptr_t entry_frame = 0;            ///< run_entry's frame: wasm frames of this call lie below it
   const std::map<const void*, const runtime::FuncInstance*>* functions = nullptr;
+  std::vector<const void*> frames;      ///< the trap's wasm frames, innermost first (function addresses)
+  size_t max_frames = 0;
   TrapKind kind = TrapKind::Unreachable;
   std::optional<Trap> host_trap;        ///< a host function's own trap (proc_exit...)
   const runtime::FuncInstance* host_callee = nullptr;
@@ -64,9 +66,29 @@ thread_local GuestCall* t_call = nullptr;
 
 runtime::Instance& instance_of(wp_ctx* c) { return *static_cast<runtime::Instance*>(c->instance); }
 
+// Records the wasm frames of the current call: unwinds the machine stack
+// (through the signal frame when called from the fault handler) and keeps
+// each frame whose function starts at a wasm function's address. Frames
+// before the first wasm one are the trap's own machinery (on the signal
+// stack); the walk ends at run_entry, whose callers belong to an outer call.
+_Unwind_Reason_Code note_frame(_Unwind_Context* context, void* arg) {
+  auto* g = static_cast<GuestCall*>(arg);
+  auto* start = reinterpret_cast<const void*>(_Unwind_GetRegionStart(context));
+  bool is_wasm = g->functions->count(start) != 0;
+  if (!g->frames.empty() && _Unwind_GetCFA(context) > g->entry_frame) return _URC_NORMAL_STOP;
+  if (is_wasm) {
+    if (g->frames.size() >= g->max_frames) return _URC_NORMAL_STOP;
+    g->frames.push_back(start);
+  }
+  return _URC_NO_REASON;
+}
+
 [[noreturn]] void raise(TrapKind kind) {
   GuestCall* g = t_call;
   g->kind = kind;
+  // Generated code never runs inside malloc, so the walk may allocate even
+  // from the fault handler (faults elsewhere are not turned into traps).
+  _Unwind_Backtrace(note_frame, g);
   siglongjmp(g->resume, 1);
 }
 
@@ -202,7 +224,7 @@ void run_entry(ThreadJob& job) {
   GuestCall* g = job.call;
   GuestCall* outer = t_call;
   t_call = g;
-  g->entry_sp = g->thread->sp;
+  g->entry_frame = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   if (sigsetjmp(g->resume, 1) == 0) {
     g->in_guest_code = true;
     job.entry(job.code, job.ctx, job.io);
@@ -248,11 +270,7 @@ void* guest_thread_main(void* arg) {
 Trap trap_with_backtrace(GuestCall& g) {
   Trap t = g.kind == TrapKind::HostError && g.host_trap ? std::move(*g.host_trap) : Trap::of(g.kind);
   if (g.kind == TrapKind::HostError && t.backtrace.empty() && g.host_callee) t.backtrace.push_back(g.host_callee->display_name());
-  for (const void** p = g.thread->sp; p-- > g.entry_sp;) {
-    auto it = g.functions->find(*p);
-    t.backtrace.push_back(it != g.functions->end() ? it->second->display_name() : "?");
-  }
-  g.thread->sp = g.entry_sp;
+  for (const void* code : g.frames) t.backtrace.push_back(g.functions->at(code)->display_name());
   return t;
 }
 
@@ -260,10 +278,6 @@ Trap trap_with_backtrace(GuestCall& g) {
 
 NativeEngine::NativeEngine(Toolchain toolchain, ObtainOptions options, NativeLimits limits)
     : toolchain_(std::move(toolchain)), options_(std::move(options)), limits_(limits) {
-  // The entry frame plus max_call_depth nested calls, as in the interpreter.
-  frames_.resize(size_t(limits_.max_call_depth) + 1);
-  thread_.sp = frames_.data();
-  thread_.end = frames_.data() + frames_.size();
   install_fault_handlers();
 }
 
@@ -355,7 +369,6 @@ std::expected<void, std::string> NativeEngine::prepare(runtime::Instance& instan
   for (auto* f : instance.funcs) ni->funcs.push_back(reinterpret_cast<const wp_func*>(f));
   ni->ctx.mem = instance.memories.empty() ? nullptr : instance.memories[0]->data();
   ni->ctx.rt = &kRuntime;
-  ni->ctx.thread = &thread_;
   ni->ctx.globals = ni->globals.data();
   ni->ctx.tables = ni->tables.data();
   ni->ctx.funcs = ni->funcs.data();
@@ -379,8 +392,9 @@ std::optional<Trap> NativeEngine::call(runtime::Store& store, runtime::FuncInsta
   }
   GuestCall g;
   g.store = &store;
-  g.thread = &thread_;
   g.functions = &functions_by_code_;
+  g.max_frames = limits_.max_backtrace_frames;
+  g.frames.reserve(64);
   ThreadJob job{&g, reinterpret_cast<wp_entry>(f.code), f.native_code, static_cast<wp_ctx*>(f.native_ctx), io.data()};
   if (t_call) {
     // Already on the guest thread (a host function called back into wasm).

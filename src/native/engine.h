@@ -16,10 +16,14 @@
 namespace wasipy::native {
 
 struct NativeLimits {
-  /// Nested wasm calls before "call stack exhausted" (as the interpreter).
-  uint32_t max_call_depth = 200000;
-  /// The guest thread's machine stack (reserved, touched lazily).
-  uint64_t stack_bytes = uint64_t(2) << 30;
+  /// The guest thread's machine stack (reserved, touched lazily). Running
+  /// out of it is "call stack exhausted"; 256 MiB holds far more wasm frames
+  /// than the interpreter's 200,000 (CPython's eval loop frame is ~400 bytes).
+  uint64_t stack_bytes = uint64_t(256) << 20;
+  /// Frames kept in a trap's backtrace, innermost first: the interpreter's
+  /// deepest backtrace (its depth limit plus the entry frame), so a runaway
+  /// recursion reads the same on both tiers.
+  size_t max_backtrace_frames = 200001;
 };
 
 class NativeEngine final : public runtime::Engine {
@@ -57,8 +61,6 @@ class NativeEngine final : public runtime::Engine {
   Toolchain toolchain_;
   ObtainOptions options_;
   NativeLimits limits_;
-  wp_thread thread_{};
-  std::vector<const void*> frames_;
   /// Native code address -> a function with that code, for backtraces.
   std::map<const void*, const runtime::FuncInstance*> functions_by_code_;
   /// Content hashes of modules seen (hashing python.wasm costs milliseconds).

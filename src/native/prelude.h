@@ -192,15 +192,3 @@ WP_INLINE const wp_func* wp_table_func(wp_ctx* c, const wp_table* t, uint32_t i,
   return f;
 }
 
-/* Frame bookkeeping: the depth check is the stack-exhaustion trap; the
- * recorded function names the frame in a backtrace. */
-#define WP_ENTER(self)                                                            \
-  wp_thread* const wp_t = ctx->thread;                                            \
-  const void** const wp_sp = wp_t->sp;                                            \
-  if (WP_UNLIKELY(wp_sp == wp_t->end)) wp_trap(ctx, WP_TRAP_STACK_EXHAUSTED);     \
-  *wp_sp = (const void*)&self;                                                    \
-  wp_t->sp = wp_sp + 1;                                                           \
-  /* A fault in this function must see its frame: without the barrier the */   \
-  /* push is a dead store before WP_LEAVE where the body only stores. */        \
-  __asm__ volatile("" ::: "memory")
-#define WP_LEAVE() (wp_t->sp = wp_sp)

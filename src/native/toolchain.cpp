@@ -44,10 +44,18 @@ std::optional<std::string> on_path(const std::string& name) {
 // kept (else x*1.0 folds to x, leaving a NaN unquieted); no errno from math
 // builtins (sqrt inlines); no contraction of a*b+c into fused operations,
 // which would change float results; hidden symbols, so calls between units
-// are direct. The optimization level depends on the module's size (below).
+// are direct. Backtraces unwind the machine stack (engine.cpp), so every
+// wasm frame must stay a machine frame with unwind tables: no sibling calls
+// (a tail call would drop its caller's frame) and no hot/cold splitting (a
+// fault in a function's cold part would not map back to the function).
+// The optimization level depends on the module's size (below).
 const std::vector<std::string> kFlags = {
-    "-fsignaling-nans", "-fPIC",    "-fvisibility=hidden",      "-fno-math-errno",
-    "-ffp-contract=off", "-fno-strict-aliasing", "-fno-plt", "-fstack-clash-protection", "-w",
+    "-fsignaling-nans",     "-fPIC",
+    "-fvisibility=hidden",  "-fno-math-errno",
+    "-ffp-contract=off",    "-fno-strict-aliasing",
+    "-fno-plt",             "-fstack-clash-protection",
+    "-fasynchronous-unwind-tables", "-fno-optimize-sibling-calls",
+    "-fno-reorder-blocks-and-partition", "-w",
 };
 
 struct Child {

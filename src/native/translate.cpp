@@ -343,13 +343,13 @@ class FunctionTranslator {
 void FunctionTranslator::emit_return(const std::vector<ValType>& results) {
   size_t n = results.size();
   if (n == 0) {
-    line("WP_LEAVE(); return;");
+    line("return;");
   } else if (n == 1) {
-    line(fmt::format("WP_LEAVE(); return {};", top()));
+    line(fmt::format("return {};", top()));
   } else {
     std::string init;
     for (size_t k = 0; k < n; ++k) init += (k ? ", " : "") + top(uint32_t(n - 1 - k));
-    line(fmt::format("{{ wr_{} r_ = {{{}}}; WP_LEAVE(); return r_; }}", letters(results), init));
+    line(fmt::format("{{ wr_{} r_ = {{{}}}; return r_; }}", letters(results), init));
   }
 }
 
@@ -710,7 +710,6 @@ std::expected<std::string, std::string> FunctionTranslator::run() {
   if (uses_memory_) s += "  uint8_t* const M = ctx->mem;\n";
   for (uint32_t g : globals_) s += fmt::format("  uint64_t* const G{} = ctx->globals[{}];\n", g, g);
   for (uint32_t t : tables_) s += fmt::format("  const wp_table* const T{} = ctx->tables[{}];\n", t, t);
-  s += fmt::format("  WP_ENTER(w{});\n", defined_);
   s += out_;
   s += "}\n\n";
   return s;
@@ -724,7 +723,9 @@ std::string signature_params(const wasm::FuncType& t, bool named) {
 
 std::string prototype(const wasm::Module& m, uint32_t defined) {
   const auto& t = m.types[m.functions[defined].type_index];
-  return fmt::format("__attribute__((visibility(\"hidden\"))) {} w{}(wp_ctx* ctx{});\n", return_type(t), defined,
+  // noipa: one machine frame per wasm frame, starting at its own address
+  // (no inlining, cloning or merging), which is what backtraces rely on.
+  return fmt::format("__attribute__((visibility(\"hidden\"), noipa)) {} w{}(wp_ctx* ctx{});\n", return_type(t), defined,
                      signature_params(t, false));
 }
 

@@ -155,9 +155,13 @@ class NativeTest : public ::testing::Test {
     return o;
   }
 
-  std::unique_ptr<native::NativeEngine> native_engine(native::ObtainOptions o, uint32_t depth = kDepth) {
+  std::unique_ptr<native::NativeEngine> native_engine(native::ObtainOptions o) {
     native::NativeLimits limits;
-    limits.max_call_depth = depth;
+    // Backtraces as long as the interpreter's at kDepth; a machine stack
+    // small enough that a runaway recursion ends quickly, yet far deeper
+    // than kDepth frames.
+    limits.max_backtrace_frames = kDepth + 1;
+    limits.stack_bytes = 16 << 20;
     return std::make_unique<native::NativeEngine>(*toolchain(), std::move(o), limits);
   }
 
@@ -308,6 +312,26 @@ TEST_F(Parity, UnreachableThreeFramesDeep) {
   EXPECT_EQ(both("a", {}), trap_text("unreachable", {"c", "b", "a"}));
 }
 
+TEST_F(Parity, TrapDeepInAMutualRecursionNamesEveryFrame) {
+  // Backtraces come from unwinding the machine stack: each of the 601 wasm
+  // frames, alternating between two functions, must be there once.
+  ModuleBuilder b;
+  uint32_t t = b.type({I32}, {});
+  // even(n): if n == 0 unreachable; odd(n - 1)
+  uint32_t even = b.func(t, {}, {0x20, 0x00, 0x45, 0x04, 0x40, 0x00, 0x0B, 0x20, 0x00, 0x41, 0x01, 0x6B, 0x10, 0x01}, "run");
+  // odd(n): even(n)
+  uint32_t odd = b.func(t, {}, {0x20, 0x00, 0x10, 0x00});
+  b.func_name(even, "even");
+  b.func_name(odd, "odd");
+  load(b.build());
+  std::vector<std::string> frames = {"even"};
+  for (int k = 0; k < 300; ++k) {
+    frames.push_back("odd");
+    frames.push_back("even");
+  }
+  EXPECT_EQ(both("run", {i32(300)}), trap_text("unreachable", frames));
+}
+
 TEST_F(Parity, InfiniteRecursionExhaustsTheCallStack) {
   ModuleBuilder b;
   uint32_t t = b.type({I32}, {I32});
@@ -316,7 +340,8 @@ TEST_F(Parity, InfiniteRecursionExhaustsTheCallStack) {
   b.func_name(f, "recurse");
   load(b.build());
   std::string text = both("run", {i32(0)});
-  // The entry frame and max_call_depth nested calls.
+  // The interpreter stops at kDepth nested calls; the native tier runs out of
+  // machine stack much deeper and keeps the innermost kDepth + 1 frames.
   EXPECT_EQ(text, trap_text("call stack exhausted", std::vector<std::string>(kDepth + 1, "recurse")));
   // The depth is reset: the same again.
   EXPECT_EQ(both("run", {i32(0)}), text);
@@ -489,13 +514,12 @@ TEST_F(Parity, TwoInstancesOfOneModuleHaveTheirOwnMemory) {
 }
 
 TEST_F(NativeTest, StackOverflowOfTheMachineStackIsCallStackExhausted) {
-  // A depth limit too high for a small machine stack: the guard page decides.
+  // The default backtrace limit, a small machine stack: the guard page decides.
   ModuleBuilder b;
   uint32_t t = b.type({I32}, {I32});
   uint32_t f = b.func(t, {{32, I64}}, {0x20, 0x00, 0x41, 0x01, 0x6A, 0x10, 0x00, 0x41, 0x01, 0x6A}, "run");
   b.func_name(f, "recurse");
   native::NativeLimits limits;
-  limits.max_call_depth = 10'000'000;
   limits.stack_bytes = 1 << 20;
   native::NativeEngine engine(*toolchain(), options(), limits);
   Side side(engine, b.build());
