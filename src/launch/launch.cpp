@@ -1,12 +1,8 @@
 #include "launch/launch.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
+#include <cstdlib>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -22,30 +18,6 @@ namespace wasipy::launch {
 namespace {
 
 constexpr int kTrapStatus = 134;  // as a native program that aborts (128 + SIGABRT)
-
-std::expected<std::vector<uint8_t>, std::string> read_file(const std::string& path, struct stat* identity) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::unexpected(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return std::unexpected(fmt::format("{} is not a regular file", path));
-  }
-  *identity = st;
-  std::vector<uint8_t> bytes(size_t(st.st_size));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return std::unexpected(fmt::format("cannot read {}: {}", path, n < 0 ? std::strerror(errno) : "file shrank"));
-    }
-    done += size_t(n);
-  }
-  ::close(fd);
-  return bytes;
-}
 
 }  // namespace
 
@@ -92,7 +64,8 @@ std::expected<Engine, std::string> select_engine(const Execution& choice) {
 
 std::expected<Program, std::string> load(const std::string& module_path, native::NativeEngine* native) {
   struct stat identity {};
-  auto bytes = read_file(module_path, &identity);
+  // Mapped, not read: see wasm/bytes.h.
+  auto bytes = wasm::Bytes::from_file(module_path, &identity);
   if (!bytes) return std::unexpected(bytes.error());
   auto decoded = wasm::decode(std::move(*bytes));
   if (!decoded) return std::unexpected(fmt::format("{} is not a valid module: {}", module_path, decoded.error().message));
