@@ -7,5 +7,6 @@
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  wasipy::cli::exit_without_teardown();
   return wasipy::cli::main(args, std::cout, std::cerr);
 }

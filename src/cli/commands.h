@@ -67,4 +67,10 @@ int cache_main(const std::vector<std::string>& args, std::ostream& out, std::ost
 /// The whole command line, without the program name.
 int main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
+/// For the wasipy executable only (tools/main.cpp), never for tests or other
+/// callers of the functions above: `run` and `python` then end the process
+/// with the guest's status as soon as it has finished and everything is
+/// written, without freeing what the run made. See finish_guest_command.
+void exit_without_teardown();
+
 }  // namespace wasipy::cli

@@ -1,10 +1,36 @@
 #include "cli/parse.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+
 #include <fmt/format.h>
 
 #include "cli/commands.h"
 
 namespace wasipy::cli {
+
+namespace {
+bool exit_directly = false;
+}  // namespace
+
+void exit_without_teardown() { exit_directly = true; }
+
+int finish_guest_command(const launch::Outcome& outcome, std::ostream& out, std::ostream& err) {
+  if (!outcome.trap.empty()) err << outcome.trap << '\n';
+  if (exit_directly) {
+    // Nothing is lost: WASI's fd_write goes straight to the host's fds (no
+    // buffer in between), so what is left to write is in these streams and
+    // C stdio. Freeing the guest's store, module and engine (python.wasm's:
+    // ~2 ms, unmapping and thousands of frees) is work the kernel does
+    // anyway at exit.
+    out.flush();
+    err.flush();
+    std::fflush(nullptr);
+    ::_exit(outcome.exit_status);
+  }
+  return outcome.exit_status;
+}
 
 std::optional<int> parse_args(CLI::App& app, const std::string& command, const std::vector<std::string>& args,
                               std::ostream& out, std::ostream& err) {

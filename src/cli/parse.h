@@ -26,4 +26,13 @@ std::expected<launch::Execution, std::string> to_execution(const TierFlags& flag
 std::optional<int> parse_args(CLI::App& app, const std::string& command, const std::vector<std::string>& args,
                               std::ostream& out, std::ostream& err);
 
+/// The end of a command that ran a guest's _start: prints the trap, if any,
+/// on `err` and returns the guest's exit status. After
+/// exit_without_teardown() (the wasipy executable only) it ends the process
+/// there instead, with _exit, once `out`, `err` and C stdio are flushed:
+/// the outcome's remains and whatever else the caller still holds are never
+/// freed, so the caller must have finished its own cleanup (files to
+/// delete) first.
+int finish_guest_command(const launch::Outcome& outcome, std::ostream& out, std::ostream& err);
+
 }  // namespace wasipy::cli

@@ -316,8 +316,8 @@ int python_main(const std::vector<std::string>& args, std::ostream& out, std::os
     err << fmt::format("wasipy python: cannot run {}: {}\n", dist->python_wasm().string(), outcome.error());
     return kExitFailure;
   }
-  if (!outcome->trap.empty()) err << outcome->trap << '\n';
-  return outcome->exit_status;
+  scratch.reset();  // deletes the guest's /tmp: the process may end in finish_guest_command
+  return finish_guest_command(*outcome, out, err);
 }
 
 }  // namespace wasipy::cli

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/parse.h"
 #include "launch/launch.h"
 #include "runtime/instantiate.h"
 #include "wasi/wasi.h"
@@ -57,13 +58,15 @@ int run_main(const RunOptions& o, std::ostream& out, std::ostream& err) {
   if (!o.invoke) {
     launch::Guest guest{o.module, config.args, config.env, config.mounts};
     guest.execution = o.execution;
+    // What wasipy wrote so far comes before the guest's output (fds 1 and 2).
+    out.flush();
+    err.flush();
     auto outcome = launch::run(guest);
     if (!outcome) {
       err << fmt::format("wasipy run: {}\n", outcome.error());
       return kExitFailure;
     }
-    if (!outcome->trap.empty()) err << outcome->trap << '\n';
-    return outcome->exit_status;
+    return finish_guest_command(*outcome, out, err);
   }
 
   // The tier outlives the store, whose instances own compiled code.

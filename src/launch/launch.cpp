@@ -1,12 +1,8 @@
 #include "launch/launch.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
+#include <cstdlib>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -22,30 +18,6 @@ namespace wasipy::launch {
 namespace {
 
 constexpr int kTrapStatus = 134;  // as a native program that aborts (128 + SIGABRT)
-
-std::expected<std::vector<uint8_t>, std::string> read_file(const std::string& path, struct stat* identity) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::unexpected(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return std::unexpected(fmt::format("{} is not a regular file", path));
-  }
-  *identity = st;
-  std::vector<uint8_t> bytes(size_t(st.st_size));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return std::unexpected(fmt::format("cannot read {}: {}", path, n < 0 ? std::strerror(errno) : "file shrank"));
-    }
-    done += size_t(n);
-  }
-  ::close(fd);
-  return bytes;
-}
 
 }  // namespace
 
@@ -92,7 +64,8 @@ std::expected<Engine, std::string> select_engine(const Execution& choice) {
 
 std::expected<Program, std::string> load(const std::string& module_path, native::NativeEngine* native) {
   struct stat identity {};
-  auto bytes = read_file(module_path, &identity);
+  // Mapped, not read: see wasm/bytes.h.
+  auto bytes = wasm::Bytes::from_file(module_path, &identity);
   if (!bytes) return std::unexpected(bytes.error());
   auto decoded = wasm::decode(std::move(*bytes));
   if (!decoded) return std::unexpected(fmt::format("{} is not a valid module: {}", module_path, decoded.error().message));
@@ -109,18 +82,30 @@ std::expected<Program, std::string> load(const std::string& module_path, native:
 }
 
 std::expected<Outcome, std::string> run(const Guest& guest) {
-  // The tier outlives the store, whose instances own compiled code.
+  // Everything the run makes, in one allocation that the Outcome keeps (see
+  // Outcome::remains). Members are destroyed in reverse order: the tier
+  // outlives the store, whose instances own compiled code.
+  struct Remains {
+    Engine selected;
+    Program program;
+    runtime::Store store;
+    runtime::Linker linker;
+    std::unique_ptr<wasi::Wasi> wasi;
+  };
+  auto remains = std::make_shared<Remains>();
   auto selected = select_engine(guest.execution);
   if (!selected) return std::unexpected(selected.error());
-  runtime::Engine& engine = *selected->engine;
-  if (selected->native) selected->native->set_module_label(std::filesystem::path(guest.module_path).filename().string());
-  auto program = load(guest.module_path, selected->native);
+  remains->selected = std::move(*selected);
+  runtime::Engine& engine = *remains->selected.engine;
+  native::NativeEngine* native = remains->selected.native;
+  if (native) native->set_module_label(std::filesystem::path(guest.module_path).filename().string());
+  auto program = load(guest.module_path, native);
   if (!program) return std::unexpected(program.error());
-  const auto& module = program->module;
-  const auto* info = &program->info;
+  remains->program = std::move(*program);
+  const auto& module = remains->program.module;
+  const auto* info = &remains->program.info;
 
-  runtime::Store store;
-  runtime::Linker linker;
+  runtime::Store& store = remains->store;
   wasi::Config config;
   config.args = guest.args;
   config.env = guest.env;
@@ -130,12 +115,13 @@ std::expected<Outcome, std::string> run(const Guest& guest) {
   config.stderr_fd = guest.stderr_fd;
   auto w = wasi::Wasi::create(std::move(config));
   if (!w) return std::unexpected(w.error());
-  (*w)->add_to(linker, store);
+  remains->wasi = std::move(*w);
+  remains->wasi->add_to(remains->linker, store);
 
-  auto inst = runtime::instantiate(store, engine, module, *info, linker.resolver());
+  auto inst = runtime::instantiate(store, engine, module, *info, remains->linker.resolver());
   if (!inst) {
     const auto& e = inst.error();
-    if (e.trap) return Outcome{kTrapStatus, e.trap->describe()};
+    if (e.trap) return Outcome{kTrapStatus, e.trap->describe(), std::move(remains)};
     return std::unexpected(fmt::format("cannot {} {}: {}",
                                        e.kind == runtime::InstantiateError::Kind::Unlinkable ? "link" : "instantiate",
                                        guest.module_path, e.message));
@@ -143,9 +129,9 @@ std::expected<Outcome, std::string> run(const Guest& guest) {
   runtime::FuncInstance* start = (*inst)->exported_func("_start");
   if (!start) return std::unexpected(fmt::format("{} exports no _start function: it is not a WASI program", guest.module_path));
   auto r = runtime::invoke(engine, store, *start, {});
-  if (r) return Outcome{0, {}};
-  if (r.error().kind == runtime::TrapKind::Exit) return Outcome{r.error().exit_code, {}};
-  return Outcome{kTrapStatus, r.error().describe()};
+  if (r) return Outcome{0, {}, std::move(remains)};
+  if (r.error().kind == runtime::TrapKind::Exit) return Outcome{r.error().exit_code, {}, std::move(remains)};
+  return Outcome{kTrapStatus, r.error().describe(), std::move(remains)};
 }
 
 }  // namespace wasipy::launch

@@ -27,25 +27,73 @@ constexpr std::string_view kSumMagic = "wasipy-native-artifact 1";
 
 std::string hex64(uint64_t v) { return fmt::format("{:016x}", v); }
 
+struct FileHash {
+  uint64_t size = 0;
+  uint64_t xxh3 = 0;
+  struct stat identity {};  ///< fstat of the file hashed, taken before hashing
+  bool settled = false;     ///< see settled() below, as of that fstat
+};
+
+// A file's identity (size, mtime and ctime in nanoseconds) vouches for its
+// content only if the file was last changed a while before the identity was
+// taken: timestamps come from a coarse clock (and some file systems keep
+// whole seconds), so a write within the same tick as the one before it can
+// leave all three unchanged. Git calls such entries "racily clean".
+bool settled(const struct stat& st, const struct timespec& now) {
+  constexpr int64_t kSettleNs = 2'000'000'000;
+  int64_t changed = int64_t(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
+  int64_t at = int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+  return at - changed >= kSettleNs;
+}
+
 // Hash of a file's bytes, read through a private mapping.
-std::expected<std::pair<uint64_t, uint64_t>, std::string> hash_file(const fs::path& p) {
+std::expected<FileHash, std::string> hash_file(const fs::path& p) {
   int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::unexpected(fmt::format("cannot open {}: {}", p.string(), std::strerror(errno)));
-  struct stat st {};
-  fstat(fd, &st);
-  uint64_t size = uint64_t(st.st_size);
-  uint64_t h = XXH3_64bits(nullptr, 0);
-  if (size > 0) {
-    void* m = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  FileHash r;
+  fstat(fd, &r.identity);
+  struct timespec now {};
+  clock_gettime(CLOCK_REALTIME, &now);
+  r.settled = settled(r.identity, now);
+  r.size = uint64_t(r.identity.st_size);
+  r.xxh3 = XXH3_64bits(nullptr, 0);
+  if (r.size > 0) {
+    void* m = mmap(nullptr, r.size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (m == MAP_FAILED) {
       ::close(fd);
       return std::unexpected(fmt::format("cannot map {}: {}", p.string(), std::strerror(errno)));
     }
-    h = XXH3_64bits(m, size);
-    munmap(m, size);
+    r.xxh3 = XXH3_64bits(m, r.size);
+    munmap(m, r.size);
   }
   ::close(fd);
-  return std::make_pair(size, h);
+  return r;
+}
+
+// Records in DIR/hashes/, one per file (device and inode): the file's
+// identity when it was read, and what was learnt from reading it (a module's
+// hash, or that a cache entry matched its checksum). A record holds while
+// the identity does; a file that is rewritten, truncated or replaced has a
+// new ctime (which cannot be set back) or inode.
+fs::path record_path(const fs::path& dir, const struct stat& st) {
+  return dir / "hashes" / fmt::format("{:x}-{:x}", uint64_t(st.st_dev), uint64_t(st.st_ino));
+}
+std::string file_stamp(const struct stat& st) {
+  return fmt::format("{} {}.{:09} {}.{:09}", uint64_t(st.st_size), st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                     st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+}
+std::optional<std::string> recalled(const fs::path& dir, const struct stat& st) {
+  std::ifstream in(record_path(dir, st));
+  std::string stamp, what;
+  if (!std::getline(in, stamp) || !std::getline(in, what) || stamp != file_stamp(st)) return std::nullopt;
+  return what;
+}
+std::expected<void, std::string> write_atomically(const fs::path& target, const std::string& text);
+// Best effort: without the record the file is read again next time.
+void record(const fs::path& dir, const struct stat& st, std::string_view what) {
+  std::error_code ec;
+  fs::create_directories(dir / "hashes", ec);
+  (void)write_atomically(record_path(dir, st), fmt::format("{}\n{}\n", file_stamp(st), what));
 }
 
 fs::path sum_path(const fs::path& so) {
@@ -169,12 +217,22 @@ std::expected<void, std::string> verify_entry(const fs::path& so) {
   if (magic != kSumMagic || size_word != "size" || hash_word != "xxh3") {
     return std::unexpected("its checksum file is not one this wasipy writes");
   }
+  // Hashing the whole shared object (8.7 MB for python.wasm) is a tenth of
+  // a small program's start: once it matched, a record of the file's
+  // identity stands for it until the file changes (see record()). What
+  // keeps the identity (a disk's bit rot) goes unnoticed from then on.
+  const std::string verified = fmt::format("shared object matches xxh3 {}", want_hash);
+  struct stat st {};
+  if (::stat(so.c_str(), &st) == 0 && uint64_t(st.st_size) == want_size && recalled(so.parent_path(), st) == verified) {
+    return {};
+  }
   auto got = hash_file(so);
   if (!got) return std::unexpected(got.error());
-  if (got->first != want_size) {
-    return std::unexpected(fmt::format("it has {} bytes, {} expected (truncated or replaced)", got->first, want_size));
+  if (got->size != want_size) {
+    return std::unexpected(fmt::format("it has {} bytes, {} expected (truncated or replaced)", got->size, want_size));
   }
-  if (hex64(got->second) != want_hash) return std::unexpected("its content does not match its checksum (corrupted)");
+  if (hex64(got->xxh3) != want_hash) return std::unexpected("its content does not match its checksum (corrupted)");
+  if (got->settled) record(so.parent_path(), got->identity, verified);
   return {};
 }
 
@@ -219,35 +277,22 @@ std::expected<Artifact, std::string> obtain(const wasm::Module& module, std::str
   fs::rename(*built, so, ec);
   if (ec) return std::unexpected(fmt::format("cannot move the compiled module into {}: {}", so.string(), ec.message()));
   fs::remove_all(built->parent_path(), ec);
-  auto wrote = write_atomically(sum_path(so), fmt::format("{}\nsize {}\nxxh3 {}\n", kSumMagic, hashed->first,
-                                                          hex64(hashed->second)));
+  auto wrote = write_atomically(sum_path(so), fmt::format("{}\nsize {}\nxxh3 {}\n", kSumMagic, hashed->size,
+                                                          hex64(hashed->xxh3)));
   if (!wrote) return std::unexpected(wrote.error());
   return Artifact{so, key, true, false};
 }
 
-namespace {
-fs::path hash_record(const fs::path& dir, const struct stat& st) {
-  return dir / "hashes" / fmt::format("{:x}-{:x}", uint64_t(st.st_dev), uint64_t(st.st_ino));
-}
-std::string file_stamp(const struct stat& st) {
-  return fmt::format("{} {}.{:09} {}.{:09}", uint64_t(st.st_size), st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-                     st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
-}
-}  // namespace
-
 std::optional<std::string> remembered_hash(const fs::path& dir, const struct stat& st) {
-  std::ifstream in(hash_record(dir, st));
-  std::string stamp, hash;
-  if (!std::getline(in, stamp) || !std::getline(in, hash)) return std::nullopt;
-  if (stamp != file_stamp(st) || hash.size() != 32) return std::nullopt;
+  auto hash = recalled(dir, st);
+  if (!hash || hash->size() != 32) return std::nullopt;
   return hash;
 }
 
 void remember_hash(const fs::path& dir, const struct stat& st, std::string_view hash) {
-  std::error_code ec;
-  fs::create_directories(dir / "hashes", ec);
-  // Best effort: without the record the next start hashes the file again.
-  (void)write_atomically(hash_record(dir, st), fmt::format("{}\n{}\n", file_stamp(st), hash));
+  struct timespec now {};
+  clock_gettime(CLOCK_REALTIME, &now);
+  if (settled(st, now)) record(dir, st, hash);
 }
 
 std::expected<uint64_t, std::string> clear_cache(const fs::path& dir) {

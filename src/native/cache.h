@@ -7,7 +7,9 @@
 // reader never sees a half-written entry; an exclusive lock on KEY.lock makes
 // two processes that miss at once compile only once. An entry whose .sum does
 // not match its .so (truncated, corrupted, written by another version) is
-// refused, said so, and rebuilt.
+// refused, said so, and rebuilt. A .so that matched is not hashed again while
+// its identity (device, inode, size, mtime, ctime) stays the same: see
+// verify_entry.
 #include <sys/stat.h>
 
 #include <cstdint>
@@ -52,12 +54,18 @@ std::expected<Artifact, std::string> obtain(const wasm::Module& module, std::str
                                             const Toolchain& tc, const ObtainOptions& opts);
 
 /// Checks a cache entry's .so against its .sum; the error says what differs.
+/// A match is remembered in the cache's hashes/ folder by the .so's identity
+/// (as for remembered_hash), and the .so is hashed again only when that
+/// changes: every write, truncation or replacement does. Damage that keeps
+/// the identity (bit rot on the disk) goes unnoticed after the first match.
 std::expected<void, std::string> verify_entry(const std::filesystem::path& shared_object);
 
 /// The content hash remembered for the file `st` describes, if that file
 /// (device and inode) was hashed before and its size, mtime and ctime (in
 /// nanoseconds; ctime changes on every write and cannot be set back) are
-/// unchanged since. Kept in DIR/hashes/.
+/// unchanged since. Kept in DIR/hashes/. A file changed less than two
+/// seconds before is not remembered: a second write within the same tick of
+/// the file system's clock could leave all of that unchanged.
 std::optional<std::string> remembered_hash(const std::filesystem::path& dir, const struct stat& st);
 void remember_hash(const std::filesystem::path& dir, const struct stat& st, std::string_view hash);
 

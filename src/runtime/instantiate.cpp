@@ -186,7 +186,7 @@ std::expected<Instance*, InstantiateError> instantiate(Store& store, Engine& eng
     for (const auto& item : seg.items) refs.push_back(eval_const(item, *inst));
     inst->elems.push_back(std::move(refs));
   }
-  for (const auto& seg : m.datas) inst->datas.push_back(std::span(m.bytes).subspan(seg.data_start, seg.data_size));
+  for (const auto& seg : m.datas) inst->datas.push_back(m.bytes.span().subspan(seg.data_start, seg.data_size));
 
   if (auto ok = engine.prepare(*inst, info); !ok) return resource(ok.error());
 

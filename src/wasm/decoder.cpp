@@ -479,7 +479,7 @@ Expected<void> Decoder::section(uint8_t id, ByteReader& r) {
 }
 
 Expected<void> Decoder::run() {
-  ByteReader r(m_.bytes);
+  ByteReader r(m_.bytes.span());
   static const uint8_t magic[] = {0x00, 0x61, 0x73, 0x6D};
   auto head = r.bytes(4);
   if (!head || !std::equal(head->begin(), head->end(), magic)) return malformed(0, "magic header not detected");
@@ -538,7 +538,9 @@ Expected<Module> decode(std::span<const uint8_t> bytes) {
   return decode(std::vector<uint8_t>(bytes.begin(), bytes.end()));
 }
 
-Expected<Module> decode(std::vector<uint8_t>&& bytes) {
+Expected<Module> decode(std::vector<uint8_t>&& bytes) { return decode(Bytes(std::move(bytes))); }
+
+Expected<Module> decode(Bytes bytes) {
   Module m;
   m.bytes = std::move(bytes);
   Decoder d(m);

@@ -42,7 +42,7 @@ GlobalType Module::global_type(uint32_t index) const {
 const Names& Module::names() const {
   if (!names_) {
     names_ = std::make_shared<const Names>(
-        name_section_size ? parse_names(std::span(bytes).subspan(name_section_start, name_section_size)) : Names{});
+        name_section_size ? parse_names(bytes.span().subspan(name_section_start, name_section_size)) : Names{});
   }
   return *names_;
 }

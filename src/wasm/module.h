@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "wasm/bytes.h"
 #include "wasm/opcodes.h"
 #include "wasm/types.h"
 
@@ -105,7 +106,7 @@ struct Names {
 };
 
 struct Module {
-  std::vector<uint8_t> bytes;  ///< the binary; function bodies and data point into it
+  Bytes bytes;  ///< the binary; function bodies and data point into it
 
   std::vector<FuncType> types;
   std::vector<Import> imports;
@@ -142,7 +143,7 @@ struct Module {
   GlobalType global_type(uint32_t index) const;
 
   std::span<const uint8_t> body(const Function& f) const {
-    return std::span(bytes).subspan(f.body_start, f.body_end - f.body_start);
+    return bytes.span().subspan(f.body_start, f.body_end - f.body_start);
   }
   /// "$name" from the name section, or "func[N]".
   std::string func_display_name(uint32_t index) const;

@@ -1,13 +1,19 @@
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "cli/commands.h"
 #include "native/toolchain.h"
+#include "support/module_builder.h"
 #include "wast/convert.h"
 
 namespace wasipy::cli {
@@ -244,6 +250,65 @@ TEST_F(CommandLine, RunStartExitsWithTheGuestsProcExitStatus) {
   auto nostart = cli({"run", module_});
   EXPECT_EQ(nostart.status, kExitFailure);
   EXPECT_NE(nostart.err.find("exports no _start"), std::string::npos) << nostart.err;
+}
+
+/// _start writes "hi\n" to fd 1 with fd_write, then proc_exit(7), or traps
+/// (unreachable) instead of exiting.
+std::vector<uint8_t> hello_module(bool trap) {
+  using namespace wasipy::testing;
+  ModuleBuilder b;
+  uint32_t fd_write = b.import_func("wasi_snapshot_preview1", "fd_write", b.type({I32, I32, I32, I32}, {I32}));
+  uint32_t proc_exit = b.import_func("wasi_snapshot_preview1", "proc_exit", b.type({I32}, {}));
+  b.memory(1);
+  Bytes body = {
+      0x41, 0x00, 0x41, 0x10, 0x36, 0x02, 0x00,                         // iovec.buf = 16
+      0x41, 0x04, 0x41, 0x03, 0x36, 0x02, 0x00,                         // iovec.len = 3
+      0x41, 0x10, 0x41, 0xE8, 0xD2, 0x29, 0x36, 0x02, 0x00,             // "hi\n" at 16
+      0x41, 0x01, 0x41, 0x00, 0x41, 0x01, 0x41, 0x08, 0x10, uint8_t(fd_write), 0x1A,  // fd_write(1, iovs, 1, &n)
+  };
+  if (trap) {
+    body.push_back(0x00);
+  } else {
+    body.insert(body.end(), {0x41, 0x07, 0x10, uint8_t(proc_exit)});
+  }
+  b.func(b.type({}, {}), {}, body, "_start");
+  return b.build();
+}
+
+TEST_F(CommandLine, TheExecutableEndsARunWithTheGuestsStatusAndLosesNoOutput) {
+  // As tools/main.cpp runs it: after exit_without_teardown, `run` ends the
+  // process itself (in a child here) once the guest is done.
+  for (bool trap : {false, true}) {
+    auto bytes = hello_module(trap);
+    auto path = write("hello.wasm", std::string(bytes.begin(), bytes.end()));
+    auto out_path = dir_->path() / "out.txt", err_path = dir_->path() / "err.txt";
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      dup2(::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 1);
+      dup2(::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 2);
+      exit_without_teardown();
+      std::cout << "before ";  // a host stream's buffer is flushed too
+      main({"run", path}, std::cout, std::cerr);
+      _exit(99);  // not reached
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    std::ifstream out_in(out_path), err_in(err_path);
+    std::string out(std::istreambuf_iterator<char>(out_in), {}), err(std::istreambuf_iterator<char>(err_in), {});
+    if (err.find("built without WASI") != std::string::npos) GTEST_SKIP() << err;
+    EXPECT_EQ(WEXITSTATUS(status), trap ? kExitTrap : 7) << err;
+    EXPECT_EQ(out, "before hi\n");
+    if (trap) {
+      EXPECT_NE(err.find("unreachable"), std::string::npos) << err;
+    } else {
+      EXPECT_EQ(err, "");
+    }
+  }
+  // Without exit_without_teardown (as here), the command returns.
+  auto bytes = hello_module(false);
+  EXPECT_EQ(cli({"run", write("hello.wasm", std::string(bytes.begin(), bytes.end()))}).status, 7);
 }
 
 TEST_F(CommandLine, RejectsAMalformedModuleInOneLine) {

@@ -17,6 +17,7 @@
 #include <limits>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "interp/interpreter.h"
 #include "native/cache.h"
@@ -558,6 +559,22 @@ class Cache : public NativeTest {
     EXPECT_EQ(so.size(), 1u);
     return so.empty() ? fs::path() : so[0];
   }
+  /// Changes one byte in the middle of the file, in place (same size).
+  static void flip_a_byte(const fs::path& p) {
+    std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+    auto mid = std::streamoff(fs::file_size(p) / 2);
+    f.seekg(mid);
+    char c = 0;
+    f.get(c);
+    f.seekp(mid);
+    f.put(char(c ^ 0x40));
+  }
+  size_t records() {
+    std::error_code ec;
+    size_t n = 0;
+    for (fs::directory_iterator it(cache_dir_ / "hashes", ec), end; !ec && it != end; it.increment(ec)) ++n;
+    return n;
+  }
   void expect_refused_and_rebuilt(const std::string& why) {
     std::string err = run_add(options());
     EXPECT_NE(err.find("refusing"), std::string::npos) << err;
@@ -598,15 +615,27 @@ TEST_F(Cache, FlippedByteIsRefusedAndRebuilt) {
   run_add(options());
   fs::path so = the_so();
   ASSERT_FALSE(so.empty());
-  {
-    std::fstream f(so, std::ios::in | std::ios::out | std::ios::binary);
-    auto mid = std::streamoff(fs::file_size(so) / 2);
-    f.seekg(mid);
-    char c = 0;
-    f.get(c);
-    f.seekp(mid);
-    f.put(char(c ^ 0x40));
-  }
+  flip_a_byte(so);
+  auto verdict = native::verify_entry(so);
+  ASSERT_FALSE(verdict.has_value());
+  EXPECT_NE(verdict.error().find("corrupted"), std::string::npos) << verdict.error();
+  expect_refused_and_rebuilt("corrupted");
+}
+
+TEST_F(Cache, AMatchIsRememberedUntilTheSharedObjectChanges) {
+  run_add(options());
+  fs::path so = the_so();
+  ASSERT_FALSE(so.empty());
+  // Just written: hashed on every check, nothing remembered (a second write
+  // within the same clock tick could keep its size, mtime and ctime).
+  EXPECT_TRUE(native::verify_entry(so).has_value());
+  EXPECT_EQ(records(), 0u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  EXPECT_TRUE(native::verify_entry(so).has_value());
+  EXPECT_EQ(records(), 1u);
+  EXPECT_TRUE(native::verify_entry(so).has_value());  // by the record
+  // A write in place changes the identity (ctime): hashed again, and refused.
+  flip_a_byte(so);
   auto verdict = native::verify_entry(so);
   ASSERT_FALSE(verdict.has_value());
   EXPECT_NE(verdict.error().find("corrupted"), std::string::npos) << verdict.error();
