@@ -56,7 +56,11 @@ int run_main(const RunOptions& o, std::ostream& out, std::ostream& err) {
   }
 
   if (!o.invoke) {
-    launch::Guest guest{o.module, config.args, config.env, config.mounts};
+    launch::Guest guest;
+    guest.module_path = o.module;
+    guest.args = config.args;
+    guest.env = config.env;
+    guest.mounts = config.mounts;
     guest.execution = o.execution;
     // What wasipy wrote so far comes before the guest's output (fds 1 and 2).
     out.flush();

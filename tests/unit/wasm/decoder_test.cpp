@@ -63,7 +63,9 @@ TEST(Decoder, NeverCrashesOnAnyTruncation) {
     bool cuts = n < 8 || n > full.size() - 8;
     if (m) {
       auto v = wasm::validate(*m);
-      if (cuts) EXPECT_FALSE(v.has_value()) << "prefix of " << n << " bytes was accepted";
+      if (cuts) {
+        EXPECT_FALSE(v.has_value()) << "prefix of " << n << " bytes was accepted";
+      }
     } else {
       EXPECT_FALSE(m.error().message.empty());
     }
