@@ -811,6 +811,7 @@ Interpreter::~Interpreter() = default;
 std::expected<void, std::string> Interpreter::prepare(runtime::Instance& instance,
                                                       std::span<const wasm::FunctionInfo> info) {
   const wasm::Module& m = *instance.module;
+  if (m.deferred_code) return std::unexpected("internal error: the module's function bodies were never decoded");
   auto compiled = std::make_unique<CompiledInstance>();
   compiled->funcs.reserve(m.functions.size());
   for (size_t i = 0; i < m.functions.size(); ++i) {

@@ -294,10 +294,21 @@ std::string NativeEngine::hash_of(const std::shared_ptr<const wasm::Module>& mod
 bool NativeEngine::has_cached_code(const std::shared_ptr<const wasm::Module>& module) {
   if (!options_.use_cache) return false;
   std::string key = cache_key(hash_of(module), toolchain_);
-  if (libraries_.count(key) || verified_.count(key)) return true;
+  if (libraries_.count(key)) return true;
   std::filesystem::path so = options_.cache_dir / (key + ".so");
   if (!verify_entry(so)) return false;
-  verified_[key] = so;
+  // Loaded now, so that a hit needs nothing more of the module than its
+  // bytes (hashed) and function count: its bodies may not even be decoded
+  // (launch::load). Code built for something else is left to library_for,
+  // which replaces it from a validated module.
+  auto lib = std::make_shared<Library>();
+  lib->handle = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!lib->handle) return false;
+  lib->code = static_cast<const wp_module_code*>(dlsym(lib->handle, WP_MODULE_SYMBOL));
+  if (!lib->code || std::string_view(lib->code->key) != key || lib->code->function_count != module->functions.size()) {
+    return false;
+  }
+  libraries_[key] = lib;
   return true;
 }
 
@@ -318,9 +329,7 @@ std::expected<std::shared_ptr<NativeEngine::Library>, std::string> NativeEngine:
     const std::shared_ptr<const wasm::Module>& module) {
   std::string key = cache_key(hash_of(module), toolchain_);
   if (auto it = libraries_.find(key); it != libraries_.end()) return it->second;
-  // Checked a moment ago by has_cached_code: no need to hash it twice.
-  auto artifact = verified_.count(key) ? std::expected<Artifact, std::string>(Artifact{verified_[key], key, false, false})
-                                       : obtain(*module, hash_of(module), toolchain_, options_);
+  auto artifact = obtain(*module, hash_of(module), toolchain_, options_);
   std::shared_ptr<Library> lib;
   for (int attempt = 0;; ++attempt) {
     if (!artifact) return std::unexpected(artifact.error());
@@ -341,7 +350,6 @@ std::expected<std::shared_ptr<NativeEngine::Library>, std::string> NativeEngine:
     // key collision): never run it; replace it once.
     std::string path = artifact->shared_object.string();
     lib.reset();
-    verified_.erase(key);
     if (artifact->temporary || attempt > 0) {
       return std::unexpected(fmt::format("native code {} was not built for this module", path));
     }

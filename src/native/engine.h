@@ -41,7 +41,9 @@ class NativeEngine final : public runtime::Engine {
   std::expected<Artifact, std::string> compile(const wasm::Module& module);
   /// Whether verified code for `module` is in the cache already: a module
   /// that has it was validated when it was compiled, so loading can skip
-  /// validation (the key covers every byte of the module).
+  /// validation (the key covers every byte of the module). When it does,
+  /// the code is loaded already: prepare() reads nothing else of the module
+  /// but its function count.
   bool has_cached_code(const std::shared_ptr<const wasm::Module>& module);
   /// Tells the engine which file `module` was read from, so that its content
   /// hash comes from the cache's memory of that file (same device, inode,
@@ -66,7 +68,6 @@ class NativeEngine final : public runtime::Engine {
   /// Content hashes of modules seen (hashing python.wasm costs milliseconds).
   std::map<const wasm::Module*, std::pair<std::weak_ptr<const wasm::Module>, std::string>> hashes_;
   std::map<std::string, std::shared_ptr<Library>> libraries_;  // by cache key
-  std::map<std::string, std::filesystem::path> verified_;       // cache entries checked by this process, by key
 };
 
 }  // namespace wasipy::native
