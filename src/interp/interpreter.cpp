@@ -275,7 +275,7 @@ do_return: {
     callee_fp = fp + pc[1];
     return_pc = pc + 3;
   call_host: {
-    size_t n = std::max(host_callee->type.params.size(), host_callee->type.results.size());
+    size_t n = std::max(host_callee->type->params.size(), host_callee->type->results.size());
     if (callee_fp + n > st->stack_end) TRAP(TrapKind::StackExhausted);
     runtime::CallContext ctx{store, fn->func->instance};
     RawValue* saved_top = st->top;

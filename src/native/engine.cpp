@@ -101,7 +101,7 @@ bool call_host_inner(wp_ctx* c, const wp_func* f, uint64_t* io) {
   GuestCall* g = t_call;
   auto* fi = reinterpret_cast<const runtime::FuncInstance*>(f);
   runtime::CallContext cc{g->store, &instance_of(c)};
-  size_t n = std::max(fi->type.params.size(), fi->type.results.size());
+  size_t n = std::max(fi->type->params.size(), fi->type->results.size());
   g->in_guest_code = false;
   auto trap = fi->host(cc, std::span<RawValue>(io, n));
   g->in_guest_code = true;
