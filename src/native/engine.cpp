@@ -52,7 +52,7 @@ struct GuestCall {
   sigjmp_buf resume;
   runtime::Store* store = nullptr;
   uintptr_t entry_frame = 0;            ///< run_entry's frame: wasm frames of this call lie below it
-  const std::map<const void*, const runtime::FuncInstance*>* functions = nullptr;
+  CodeIndex* functions = nullptr;
   std::vector<const void*> frames;      ///< the trap's wasm frames, innermost first (function addresses)
   size_t max_frames = 0;
   TrapKind kind = TrapKind::Unreachable;
@@ -74,7 +74,7 @@ runtime::Instance& instance_of(wp_ctx* c) { return *static_cast<runtime::Instanc
 _Unwind_Reason_Code note_frame(_Unwind_Context* context, void* arg) {
   auto* g = static_cast<GuestCall*>(arg);
   auto* start = reinterpret_cast<const void*>(_Unwind_GetRegionStart(context));
-  bool is_wasm = g->functions->count(start) != 0;
+  bool is_wasm = g->functions->find(start) != nullptr;
   if (!g->frames.empty() && _Unwind_GetCFA(context) > g->entry_frame) return _URC_NORMAL_STOP;
   if (is_wasm) {
     if (g->frames.size() >= g->max_frames) return _URC_NORMAL_STOP;
@@ -270,11 +270,23 @@ void* guest_thread_main(void* arg) {
 Trap trap_with_backtrace(GuestCall& g) {
   Trap t = g.kind == TrapKind::HostError && g.host_trap ? std::move(*g.host_trap) : Trap::of(g.kind);
   if (g.kind == TrapKind::HostError && t.backtrace.empty() && g.host_callee) t.backtrace.push_back(g.host_callee->display_name());
-  for (const void* code : g.frames) t.backtrace.push_back(g.functions->at(code)->display_name());
+  for (const void* code : g.frames) t.backtrace.push_back(g.functions->find(code)->display_name());
   return t;
 }
 
 }  // namespace
+
+const runtime::FuncInstance* CodeIndex::find(const void* code) {
+  auto by_code = [](const auto& a, const auto& b) { return a.first < b.first; };
+  if (sorted_ < entries_.size()) {
+    // Stable, so that the first added stays first among equal addresses.
+    std::stable_sort(entries_.begin() + std::ptrdiff_t(sorted_), entries_.end(), by_code);
+    std::inplace_merge(entries_.begin(), entries_.begin() + std::ptrdiff_t(sorted_), entries_.end(), by_code);
+    sorted_ = entries_.size();
+  }
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), std::pair(code, static_cast<const runtime::FuncInstance*>(nullptr)), by_code);
+  return it != entries_.end() && it->first == code ? it->second : nullptr;
+}
 
 NativeEngine::NativeEngine(Toolchain toolchain, ObtainOptions options, NativeLimits limits)
     : toolchain_(std::move(toolchain)), options_(std::move(options)), limits_(limits) {
@@ -382,10 +394,11 @@ std::expected<void, std::string> NativeEngine::prepare(runtime::Instance& instan
   ni->ctx.funcs = ni->funcs.data();
   ni->ctx.type_ids = instance.type_ids.data();
   ni->ctx.instance = &instance;
+  functions_by_code_.reserve(m.functions.size());
   for (size_t i = 0; i < m.functions.size(); ++i) {
     runtime::FuncInstance* f = instance.funcs[m.imported_funcs + i];
     f->native_code = (*lib)->code->functions[i];
-    functions_by_code_.emplace(f->native_code, f);
+    functions_by_code_.add(f->native_code, f);
     f->native_ctx = &ni->ctx;
     f->code = reinterpret_cast<void*>((*lib)->code->entries[i]);
   }

@@ -810,4 +810,27 @@ TEST_F(Cache, AMissNeverTranslatesBodiesThatWereNotDecoded) {
   EXPECT_TRUE(files_with_extension(".so").empty());
 }
 
+TEST(CodeIndex, FindsEachAddressTheFirstAddedFirstAndNothingElse) {
+  native::CodeIndex index;
+  std::vector<runtime::FuncInstance> fs(6);
+  char code[8];
+  index.reserve(3);
+  index.add(code + 5, &fs[0]);
+  index.add(code + 1, &fs[1]);
+  index.add(code + 3, &fs[2]);
+  EXPECT_EQ(index.find(code + 1), &fs[1]);
+  EXPECT_EQ(index.find(code + 5), &fs[0]);
+  EXPECT_EQ(index.find(code + 2), nullptr);
+  EXPECT_EQ(index.find(code + 7), nullptr);
+  // A second instance of the same code, and new code, after a search.
+  index.add(code + 3, &fs[3]);
+  index.add(code + 0, &fs[4]);
+  index.add(code + 5, &fs[5]);
+  EXPECT_EQ(index.find(code + 3), &fs[2]);
+  EXPECT_EQ(index.find(code + 5), &fs[0]);
+  EXPECT_EQ(index.find(code + 0), &fs[4]);
+  EXPECT_EQ(index.find(code + 1), &fs[1]);
+  EXPECT_EQ(index.find(code + 4), nullptr);
+}
+
 }  // namespace
