@@ -109,7 +109,7 @@ int run_main(const RunOptions& o, std::ostream& out, std::ostream& err) {
                        export_names(**inst));
     return kExitUsage;
   }
-  const auto& params = f->type.params;
+  const auto& params = f->type->params;
   if (o.args.size() != params.size()) {
     err << fmt::format("wasipy run: '{}' takes {} argument{} ({}), {} given\n", *o.invoke, params.size(),
                        params.size() == 1 ? "" : "s", type_list(params), o.args.size());

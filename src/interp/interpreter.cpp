@@ -275,7 +275,7 @@ do_return: {
     callee_fp = fp + pc[1];
     return_pc = pc + 3;
   call_host: {
-    size_t n = std::max(host_callee->type.params.size(), host_callee->type.results.size());
+    size_t n = std::max(host_callee->type->params.size(), host_callee->type->results.size());
     if (callee_fp + n > st->stack_end) TRAP(TrapKind::StackExhausted);
     runtime::CallContext ctx{store, fn->func->instance};
     RawValue* saved_top = st->top;
@@ -811,6 +811,7 @@ Interpreter::~Interpreter() = default;
 std::expected<void, std::string> Interpreter::prepare(runtime::Instance& instance,
                                                       std::span<const wasm::FunctionInfo> info) {
   const wasm::Module& m = *instance.module;
+  if (m.deferred_code) return std::unexpected("internal error: the module's function bodies were never decoded");
   auto compiled = std::make_unique<CompiledInstance>();
   compiled->funcs.reserve(m.functions.size());
   for (size_t i = 0; i < m.functions.size(); ++i) {

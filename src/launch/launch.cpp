@@ -67,13 +67,19 @@ std::expected<Program, std::string> load(const std::string& module_path, native:
   // Mapped, not read: see wasm/bytes.h.
   auto bytes = wasm::Bytes::from_file(module_path, &identity);
   if (!bytes) return std::unexpected(bytes.error());
-  auto decoded = wasm::decode(std::move(*bytes));
+  // With native code in the cache, nothing reads the function bodies: they
+  // are decoded only when it turns out not to be there.
+  auto decoded = wasm::decode(std::move(*bytes), native ? wasm::Bodies::Later : wasm::Bodies::Now);
   if (!decoded) return std::unexpected(fmt::format("{} is not a valid module: {}", module_path, decoded.error().message));
+  auto module = std::make_shared<wasm::Module>(std::move(*decoded));
   Program p;
-  p.module = std::make_shared<const wasm::Module>(std::move(*decoded));
+  p.module = module;
   if (native) {
     native->note_module_file(p.module, identity);
     if (native->has_cached_code(p.module)) return p;
+  }
+  if (auto ok = wasm::decode_bodies(*module); !ok) {
+    return std::unexpected(fmt::format("{} is not a valid module: {}", module_path, ok.error().message));
   }
   auto info = wasm::validate(*p.module);
   if (!info) return std::unexpected(fmt::format("{} is not a valid module: {}", module_path, info.error().message));

@@ -73,7 +73,9 @@ struct Program {
 /// Reads, decodes and validates a module; fails with one line naming the
 /// file and what is wrong with it. With a native engine whose cache already
 /// holds code for these exact bytes, validation (done when that code was
-/// compiled) is skipped: it is most of a large module's start-up.
+/// compiled) is skipped: it is most of a large module's start-up. So is
+/// decoding the function bodies (the module's deferred_code stays set: see
+/// wasm::Bodies::Later); the engine has the code loaded already.
 std::expected<Program, std::string> load(const std::string& module_path, native::NativeEngine* native = nullptr);
 
 /// Loads, validates, links (WASI preview1) and runs the guest's `_start`.

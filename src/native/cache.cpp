@@ -137,6 +137,7 @@ std::expected<void, std::string> write_atomically(const fs::path& target, const 
 std::expected<fs::path, std::string> compile_into(const wasm::Module& module, const std::string& key,
                                                   const Toolchain& tc, const ObtainOptions& opts,
                                                   const fs::path& parent) {
+  if (module.deferred_code) return std::unexpected("internal error: the module's function bodies were never decoded");
   std::error_code ec;
   fs::create_directories(parent, ec);
   // Named by the key, so that clear_cache can tell (by the key's lock)

@@ -52,7 +52,7 @@ struct GuestCall {
   sigjmp_buf resume;
   runtime::Store* store = nullptr;
   uintptr_t entry_frame = 0;            ///< run_entry's frame: wasm frames of this call lie below it
-  const std::map<const void*, const runtime::FuncInstance*>* functions = nullptr;
+  CodeIndex* functions = nullptr;
   std::vector<const void*> frames;      ///< the trap's wasm frames, innermost first (function addresses)
   size_t max_frames = 0;
   TrapKind kind = TrapKind::Unreachable;
@@ -74,7 +74,7 @@ runtime::Instance& instance_of(wp_ctx* c) { return *static_cast<runtime::Instanc
 _Unwind_Reason_Code note_frame(_Unwind_Context* context, void* arg) {
   auto* g = static_cast<GuestCall*>(arg);
   auto* start = reinterpret_cast<const void*>(_Unwind_GetRegionStart(context));
-  bool is_wasm = g->functions->count(start) != 0;
+  bool is_wasm = g->functions->find(start) != nullptr;
   if (!g->frames.empty() && _Unwind_GetCFA(context) > g->entry_frame) return _URC_NORMAL_STOP;
   if (is_wasm) {
     if (g->frames.size() >= g->max_frames) return _URC_NORMAL_STOP;
@@ -101,7 +101,7 @@ bool call_host_inner(wp_ctx* c, const wp_func* f, uint64_t* io) {
   GuestCall* g = t_call;
   auto* fi = reinterpret_cast<const runtime::FuncInstance*>(f);
   runtime::CallContext cc{g->store, &instance_of(c)};
-  size_t n = std::max(fi->type.params.size(), fi->type.results.size());
+  size_t n = std::max(fi->type->params.size(), fi->type->results.size());
   g->in_guest_code = false;
   auto trap = fi->host(cc, std::span<RawValue>(io, n));
   g->in_guest_code = true;
@@ -270,11 +270,23 @@ void* guest_thread_main(void* arg) {
 Trap trap_with_backtrace(GuestCall& g) {
   Trap t = g.kind == TrapKind::HostError && g.host_trap ? std::move(*g.host_trap) : Trap::of(g.kind);
   if (g.kind == TrapKind::HostError && t.backtrace.empty() && g.host_callee) t.backtrace.push_back(g.host_callee->display_name());
-  for (const void* code : g.frames) t.backtrace.push_back(g.functions->at(code)->display_name());
+  for (const void* code : g.frames) t.backtrace.push_back(g.functions->find(code)->display_name());
   return t;
 }
 
 }  // namespace
+
+const runtime::FuncInstance* CodeIndex::find(const void* code) {
+  auto by_code = [](const auto& a, const auto& b) { return a.first < b.first; };
+  if (sorted_ < entries_.size()) {
+    // Stable, so that the first added stays first among equal addresses.
+    std::stable_sort(entries_.begin() + std::ptrdiff_t(sorted_), entries_.end(), by_code);
+    std::inplace_merge(entries_.begin(), entries_.begin() + std::ptrdiff_t(sorted_), entries_.end(), by_code);
+    sorted_ = entries_.size();
+  }
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), std::pair(code, static_cast<const runtime::FuncInstance*>(nullptr)), by_code);
+  return it != entries_.end() && it->first == code ? it->second : nullptr;
+}
 
 NativeEngine::NativeEngine(Toolchain toolchain, ObtainOptions options, NativeLimits limits)
     : toolchain_(std::move(toolchain)), options_(std::move(options)), limits_(limits) {
@@ -294,10 +306,21 @@ std::string NativeEngine::hash_of(const std::shared_ptr<const wasm::Module>& mod
 bool NativeEngine::has_cached_code(const std::shared_ptr<const wasm::Module>& module) {
   if (!options_.use_cache) return false;
   std::string key = cache_key(hash_of(module), toolchain_);
-  if (libraries_.count(key) || verified_.count(key)) return true;
+  if (libraries_.count(key)) return true;
   std::filesystem::path so = options_.cache_dir / (key + ".so");
   if (!verify_entry(so)) return false;
-  verified_[key] = so;
+  // Loaded now, so that a hit needs nothing more of the module than its
+  // bytes (hashed) and function count: its bodies may not even be decoded
+  // (launch::load). Code built for something else is left to library_for,
+  // which replaces it from a validated module.
+  auto lib = std::make_shared<Library>();
+  lib->handle = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!lib->handle) return false;
+  lib->code = static_cast<const wp_module_code*>(dlsym(lib->handle, WP_MODULE_SYMBOL));
+  if (!lib->code || std::string_view(lib->code->key) != key || lib->code->function_count != module->functions.size()) {
+    return false;
+  }
+  libraries_[key] = lib;
   return true;
 }
 
@@ -318,9 +341,7 @@ std::expected<std::shared_ptr<NativeEngine::Library>, std::string> NativeEngine:
     const std::shared_ptr<const wasm::Module>& module) {
   std::string key = cache_key(hash_of(module), toolchain_);
   if (auto it = libraries_.find(key); it != libraries_.end()) return it->second;
-  // Checked a moment ago by has_cached_code: no need to hash it twice.
-  auto artifact = verified_.count(key) ? std::expected<Artifact, std::string>(Artifact{verified_[key], key, false, false})
-                                       : obtain(*module, hash_of(module), toolchain_, options_);
+  auto artifact = obtain(*module, hash_of(module), toolchain_, options_);
   std::shared_ptr<Library> lib;
   for (int attempt = 0;; ++attempt) {
     if (!artifact) return std::unexpected(artifact.error());
@@ -341,7 +362,6 @@ std::expected<std::shared_ptr<NativeEngine::Library>, std::string> NativeEngine:
     // key collision): never run it; replace it once.
     std::string path = artifact->shared_object.string();
     lib.reset();
-    verified_.erase(key);
     if (artifact->temporary || attempt > 0) {
       return std::unexpected(fmt::format("native code {} was not built for this module", path));
     }
@@ -374,10 +394,11 @@ std::expected<void, std::string> NativeEngine::prepare(runtime::Instance& instan
   ni->ctx.funcs = ni->funcs.data();
   ni->ctx.type_ids = instance.type_ids.data();
   ni->ctx.instance = &instance;
+  functions_by_code_.reserve(m.functions.size());
   for (size_t i = 0; i < m.functions.size(); ++i) {
     runtime::FuncInstance* f = instance.funcs[m.imported_funcs + i];
     f->native_code = (*lib)->code->functions[i];
-    functions_by_code_.emplace(f->native_code, f);
+    functions_by_code_.add(f->native_code, f);
     f->native_ctx = &ni->ctx;
     f->code = reinterpret_cast<void*>((*lib)->code->entries[i]);
   }

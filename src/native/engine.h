@@ -26,6 +26,22 @@ struct NativeLimits {
   size_t max_backtrace_frames = 200001;
 };
 
+/// Which function a native code address starts, for backtraces. Filled per
+/// instance by appending (10,000 functions for CPython: no node apiece) and
+/// sorted when first searched after that; among equal addresses (two
+/// instances of one module) the first added is found.
+class CodeIndex {
+ public:
+  void reserve(size_t more) { entries_.reserve(entries_.size() + more); }
+  void add(const void* code, const runtime::FuncInstance* f) { entries_.emplace_back(code, f); }
+  /// The function whose code starts at `code`, or null.
+  const runtime::FuncInstance* find(const void* code);
+
+ private:
+  std::vector<std::pair<const void*, const runtime::FuncInstance*>> entries_;
+  size_t sorted_ = 0;  ///< entries_[0, sorted_) are in order
+};
+
 class NativeEngine final : public runtime::Engine {
  public:
   NativeEngine(Toolchain toolchain, ObtainOptions options = {}, NativeLimits limits = {});
@@ -41,7 +57,9 @@ class NativeEngine final : public runtime::Engine {
   std::expected<Artifact, std::string> compile(const wasm::Module& module);
   /// Whether verified code for `module` is in the cache already: a module
   /// that has it was validated when it was compiled, so loading can skip
-  /// validation (the key covers every byte of the module).
+  /// validation (the key covers every byte of the module). When it does,
+  /// the code is loaded already: prepare() reads nothing else of the module
+  /// but its function count.
   bool has_cached_code(const std::shared_ptr<const wasm::Module>& module);
   /// Tells the engine which file `module` was read from, so that its content
   /// hash comes from the cache's memory of that file (same device, inode,
@@ -62,11 +80,10 @@ class NativeEngine final : public runtime::Engine {
   ObtainOptions options_;
   NativeLimits limits_;
   /// Native code address -> a function with that code, for backtraces.
-  std::map<const void*, const runtime::FuncInstance*> functions_by_code_;
+  CodeIndex functions_by_code_;
   /// Content hashes of modules seen (hashing python.wasm costs milliseconds).
   std::map<const wasm::Module*, std::pair<std::weak_ptr<const wasm::Module>, std::string>> hashes_;
   std::map<std::string, std::shared_ptr<Library>> libraries_;  // by cache key
-  std::map<std::string, std::filesystem::path> verified_;       // cache entries checked by this process, by key
 };
 
 }  // namespace wasipy::native

@@ -61,21 +61,21 @@ RawValue eval_const(const wasm::ConstExpr& e, const Instance& inst) {
 
 std::expected<std::vector<Value>, Trap> invoke(Engine& engine, Store& store, FuncInstance& f,
                                                std::span<const Value> args) {
-  if (args.size() != f.type.params.size()) {
-    return std::unexpected(Trap::host(fmt::format("{} expects {} arguments, got {}", f.display_name(), f.type.params.size(), args.size())));
+  if (args.size() != f.type->params.size()) {
+    return std::unexpected(Trap::host(fmt::format("{} expects {} arguments, got {}", f.display_name(), f.type->params.size(), args.size())));
   }
-  std::vector<RawValue> io(std::max(f.type.params.size(), f.type.results.size()));
+  std::vector<RawValue> io(std::max(f.type->params.size(), f.type->results.size()));
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i].type != f.type.params[i]) {
+    if (args[i].type != f.type->params[i]) {
       return std::unexpected(Trap::host(fmt::format("argument {} of {} must be {}, got {}", i, f.display_name(),
-                                                    name_of(f.type.params[i]), name_of(args[i].type))));
+                                                    name_of(f.type->params[i]), name_of(args[i].type))));
     }
     io[i] = args[i].bits;
   }
   if (auto trap = engine.call(store, f, io)) return std::unexpected(std::move(*trap));
   std::vector<Value> results;
-  results.reserve(f.type.results.size());
-  for (size_t i = 0; i < f.type.results.size(); ++i) results.push_back(Value{f.type.results[i], io[i]});
+  results.reserve(f.type->results.size());
+  for (size_t i = 0; i < f.type->results.size(); ++i) results.push_back(Value{f.type->results[i], io[i]});
   return results;
 }
 
@@ -97,9 +97,9 @@ std::expected<Instance*, InstantiateError> instantiate(Store& store, Engine& eng
         auto* f = std::get_if<FuncInstance*>(&*ext);
         if (!f) return unlinkable(fmt::format("incompatible import type: {} must be a function", what));
         const auto& want = m.types[im.func_type];
-        if ((*f)->type != want) {
+        if (*(*f)->type != want) {
           return unlinkable(fmt::format("incompatible import type: {} has type {}, the module expects {}", what,
-                                        describe((*f)->type), describe(want)));
+                                        describe(*(*f)->type), describe(want)));
         }
         break;
       }
@@ -152,14 +152,15 @@ std::expected<Instance*, InstantiateError> instantiate(Store& store, Engine& eng
         },
         ext);
   }
-  for (size_t i = 0; i < m.functions.size(); ++i) {
-    FuncInstance f;
-    uint32_t index = m.imported_funcs + uint32_t(i);
-    f.type = m.types[m.functions[i].type_index];
+  std::span<FuncInstance> defined = store.add_functions(m.functions.size());
+  inst->funcs.reserve(inst->funcs.size() + defined.size());
+  for (size_t i = 0; i < defined.size(); ++i) {
+    FuncInstance& f = defined[i];
     f.type_id = inst->type_ids[m.functions[i].type_index];
+    f.type = store.type(f.type_id);
     f.instance = inst;
-    f.index = index;
-    inst->funcs.push_back(store.add_function(std::move(f)));
+    f.index = m.imported_funcs + uint32_t(i);
+    inst->funcs.push_back(&f);
   }
   for (const auto& t : m.tables) inst->tables.push_back(store.add_table(t, 0));
   for (const auto& mt : m.memories) {

@@ -20,6 +20,11 @@ std::expected<Memory*, std::string> Memory::create(wasm::MemoryType type) {
   if (p == MAP_FAILED) {
     return std::unexpected(fmt::format("cannot reserve {} MiB of address space for a linear memory", reserve >> 20));
   }
+  // Transparent huge pages where the kernel offers them on request (the
+  // default "madvise" mode): CPython's 3.5 MB of data segments, copied in at
+  // instantiation, then take 2 faults instead of 900 (python -c pass: about
+  // -1.5 ms); a memory smaller than 2 MiB never gets one. A hint only.
+  madvise(p, reserve, MADV_HUGEPAGE);
   auto* m = new Memory();
   m->base_ = static_cast<uint8_t*>(p);
   m->reserved_ = reserve;

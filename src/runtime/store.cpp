@@ -2,13 +2,17 @@
 
 namespace wasipy::runtime {
 
+// CPython has 10,000 functions: each byte here is 10 KB at every start.
+static_assert(sizeof(FuncInstance) <= 64);
+
 Memory* CallContext::memory() const {
   if (!caller || caller->memories.empty()) return nullptr;
   return caller->memories[0];
 }
 
 std::string FuncInstance::display_name() const {
-  if (is_host() || !instance) return name;
+  if (is_host()) return host.name();
+  if (!instance) return {};
   return instance->module->func_display_name(index);
 }
 
@@ -46,17 +50,17 @@ uint32_t Store::intern(const wasm::FuncType& type) {
 }
 
 FuncInstance* Store::add_host_function(wasm::FuncType type, HostFunction fn, std::string name) {
-  FuncInstance f;
+  FuncInstance& f = host_funcs_.emplace_back();
   f.type_id = intern(type);
-  f.type = std::move(type);
-  f.host = std::move(fn);
-  f.name = std::move(name);
-  return add_function(std::move(f));
+  f.type = this->type(f.type_id);
+  f.host = HostRef(&hosts_.emplace_back(HostEntry{std::move(fn), std::move(name)}));
+  return &f;
 }
 
-FuncInstance* Store::add_function(FuncInstance f) {
-  funcs_.push_back(std::move(f));
-  return &funcs_.back();
+std::span<FuncInstance> Store::add_functions(size_t count) {
+  if (count == 0) return {};
+  auto& block = func_blocks_.emplace_back(std::make_unique<FuncInstance[]>(count));
+  return {block.get(), count};
 }
 
 Table* Store::add_table(wasm::TableType type, RawValue init) {

@@ -34,18 +34,39 @@ struct CallContext {
 /// Returning a Trap aborts the guest (a WASI proc_exit is TrapKind::Exit).
 using HostFunction = std::function<std::optional<Trap>(CallContext&, std::span<RawValue> io)>;
 
+/// A host function as the store keeps it, with its name for backtraces.
+struct HostEntry {
+  HostFunction fn;
+  std::string name;
+};
+
+/// What a FuncInstance holds of a host function: a pointer to the store's
+/// entry, called as the HostFunction itself is (`f.host(ctx, io)`).
+class HostRef {
+ public:
+  HostRef() = default;
+  explicit HostRef(const HostEntry* entry) : entry_(entry) {}
+  explicit operator bool() const { return entry_ != nullptr; }
+  std::optional<Trap> operator()(CallContext& ctx, std::span<RawValue> io) const { return entry_->fn(ctx, io); }
+  const std::string& name() const { return entry_->name; }
+
+ private:
+  const HostEntry* entry_ = nullptr;
+};
+
+/// One per function of every instance (10,000 for CPython): kept small, the
+/// type shared with the store, the host-only parts behind `host`.
 struct FuncInstance {
   // The first three fields are what native code reads (src/native/abi.h's
   // wp_func): keep them first and in this order.
   uint32_t type_id = 0;        ///< interned in the store: equal ids <=> equal types
   void* native_code = nullptr; ///< the native tier's entry for a wasm function, else null
   void* native_ctx = nullptr;  ///< the wp_ctx that native_code expects
-  wasm::FuncType type;
+  const wasm::FuncType* type = nullptr;  ///< the store's interned type (type_id's)
   Instance* instance = nullptr;  ///< defining instance (wasm functions)
   uint32_t index = 0;          ///< index in the defining instance's function space
-  HostFunction host;           ///< set for host functions
+  HostRef host;                ///< set for host functions
   void* code = nullptr;        ///< the tier's compiled entry for this function
-  std::string name;            ///< host functions' name; wasm functions use display_name()
 
   bool is_host() const { return static_cast<bool>(host); }
   /// For backtraces: a host function's name, or the wasm function's name
@@ -114,8 +135,11 @@ class Store {
   ~Store();
 
   uint32_t intern(const wasm::FuncType& type);
+  /// The interned type with this id; the store keeps it where it is.
+  const wasm::FuncType* type(uint32_t id) const { return &types_[id]; }
   FuncInstance* add_host_function(wasm::FuncType type, HostFunction fn, std::string name);
-  FuncInstance* add_function(FuncInstance f);
+  /// `count` default wasm functions, in one block, for the caller to fill.
+  std::span<FuncInstance> add_functions(size_t count);
   /// The caller checks type.limits.min <= kMaxTableEntries.
   Table* add_table(wasm::TableType type, RawValue init = 0);
   std::expected<Memory*, std::string> add_memory(wasm::MemoryType type);
@@ -123,8 +147,10 @@ class Store {
   Instance* add_instance();
 
  private:
-  std::vector<wasm::FuncType> types_;
-  std::deque<FuncInstance> funcs_;
+  std::deque<wasm::FuncType> types_;  // a deque: FuncInstance::type points into it
+  std::deque<HostEntry> hosts_;
+  std::deque<FuncInstance> host_funcs_;
+  std::vector<std::unique_ptr<FuncInstance[]>> func_blocks_;
   std::deque<Table> tables_;
   std::vector<std::unique_ptr<Memory>> memories_;
   std::deque<Global> globals_;

@@ -33,9 +33,11 @@ Error in_section(Error e, uint8_t id) {
 
 class Decoder {
  public:
-  explicit Decoder(Module& m) : m_(m) {}
+  Decoder(Module& m, Bodies when) : m_(m), defer_bodies_(when == Bodies::Later) {}
 
   Expected<void> run();
+  /// Reads the bodies of a module decoded with Bodies::Later.
+  Expected<void> deferred_bodies();
 
  private:
   Expected<ValType> val_type(ByteReader& r);
@@ -57,6 +59,7 @@ class Decoder {
   Expected<void> start(ByteReader& r);
   Expected<void> elements(ByteReader& r);
   Expected<void> code(ByteReader& r);
+  Expected<void> bodies(ByteReader& r);
   Expected<void> data(ByteReader& r);
   Expected<void> data_count(ByteReader& r);
   Expected<void> custom(ByteReader& r);
@@ -65,6 +68,7 @@ class Decoder {
   std::vector<uint32_t> declared_funcs_;
   bool saw_function_section_ = false;
   bool saw_code_section_ = false;
+  bool defer_bodies_ = false;
 };
 
 Expected<uint32_t> Decoder::count(ByteReader& r) {
@@ -352,17 +356,30 @@ Expected<void> Decoder::code(ByteReader& r) {
     return malformed(at, "function and code section have inconsistent lengths ({} functions, {} bodies)",
                      declared_funcs_.size(), n);
   }
-  m_.functions.reserve(n);
-  for (uint32_t i = 0; i < n; ++i) {
+  m_.functions.resize(n);
+  for (uint32_t i = 0; i < n; ++i) m_.functions[i].type_index = declared_funcs_[i];
+  if (defer_bodies_) {
+    // Read by decode_bodies(): the section's extent is all that is kept.
+    size_t end = r.offset() + r.remaining();
+    m_.deferred_code = Module::Section{at, end - at};
+    WASIPY_CHECK(r.bytes(r.remaining()));
+    return {};
+  }
+  return bodies(r);
+}
+
+// Each body's size and locals, for the functions that code() listed.
+Expected<void> Decoder::bodies(ByteReader& r) {
+  for (uint32_t i = 0; i < m_.functions.size(); ++i) {
     size_t size_at = r.offset();
     WASIPY_TRY(size, r.u32());
     if (size > r.remaining()) return malformed(size_at, "unexpected end (function body size {})", size);
     size_t body_begin = r.offset();
     WASIPY_TRY(body_bytes, r.bytes(size));
     ByteReader b(body_bytes, body_begin);
-    Function f;
-    f.type_index = declared_funcs_[i];
+    Function& f = m_.functions[i];
     WASIPY_TRY(groups, count(b));
+    f.locals.reserve(groups);
     for (uint32_t g = 0; g < groups; ++g) {
       size_t gat = b.offset();
       WASIPY_TRY(c, b.u32());
@@ -379,8 +396,24 @@ Expected<void> Decoder::code(ByteReader& r) {
     }
     f.body_start = b.offset();
     f.body_end = body_begin + size;
-    m_.functions.push_back(std::move(f));
   }
+  return {};
+}
+
+// As run() reads the code section, from the extent code() kept.
+Expected<void> Decoder::deferred_bodies() {
+  Module::Section s = *m_.deferred_code;
+  ByteReader sr(m_.bytes.span().subspan(s.start, s.size), s.start);
+  auto ok = [&]() -> Expected<void> {
+    WASIPY_CHECK(count(sr));  // checked against the function section by code()
+    return bodies(sr);
+  }();
+  if (!ok) return std::unexpected(in_section(ok.error(), 10));
+  if (!sr.at_end()) {
+    return fail(ErrorKind::Malformed, fmt::format("{} at byte offset {}: section size mismatch ({} bytes left over)",
+                                                  section_name(10), sr.offset(), sr.remaining()));
+  }
+  m_.deferred_code.reset();
   return {};
 }
 
@@ -540,13 +573,24 @@ Expected<Module> decode(std::span<const uint8_t> bytes) {
 
 Expected<Module> decode(std::vector<uint8_t>&& bytes) { return decode(Bytes(std::move(bytes))); }
 
-Expected<Module> decode(Bytes bytes) {
+Expected<Module> decode(Bytes bytes, Bodies when) {
   Module m;
   m.bytes = std::move(bytes);
-  Decoder d(m);
+  Decoder d(m, when);
   auto ok = d.run();
-  if (!ok) return std::unexpected(ok.error());
+  if (!ok) {
+    // Decoding everything would have failed in the code section first:
+    // report what it would have.
+    if (m.deferred_code) WASIPY_CHECK(decode_bodies(m));
+    return std::unexpected(ok.error());
+  }
   return m;
+}
+
+Expected<void> decode_bodies(Module& m) {
+  if (!m.deferred_code) return {};
+  Decoder d(m, Bodies::Now);
+  return d.deferred_bodies();
 }
 
 }  // namespace wasipy::wasm

@@ -119,6 +119,15 @@ struct Module {
   std::vector<ElemSegment> elems;
   std::vector<DataSegment> datas;
   std::optional<uint32_t> data_count;
+  /// Where some contents lie in `bytes`.
+  struct Section {
+    size_t start = 0;
+    size_t size = 0;
+  };
+  /// The code section's contents while its bodies are not decoded yet
+  /// (decode with Bodies::Later; see decoder.h); `functions` then hold only
+  /// their type index.
+  std::optional<Section> deferred_code;
   size_t name_section_start = 0;  ///< the `name` section's contents in `bytes`, if any
   size_t name_section_size = 0;
   /// What the name section says, parsed on first use.

@@ -590,6 +590,9 @@ Expected<void> Validator::decode_bodies() const {
 }  // namespace
 
 Expected<std::vector<FunctionInfo>> validate(const Module& module) {
+  if (module.deferred_code) {
+    return fail(ErrorKind::Malformed, "internal error: the function bodies were never decoded (wasm::decode_bodies)");
+  }
   Validator v(module);
   auto result = v.run();
   if (!result && result.error().kind == ErrorKind::Invalid) {

@@ -267,14 +267,14 @@ struct ScriptRunner::Session {
       }
       args.push_back(*v);
     }
-    if (args.size() != f->type.params.size()) {
-      out.error = fmt::format("\"{}\" takes {} arguments, the script passes {}", a.field, f->type.params.size(), args.size());
+    if (args.size() != f->type->params.size()) {
+      out.error = fmt::format("\"{}\" takes {} arguments, the script passes {}", a.field, f->type->params.size(), args.size());
       return out;
     }
     for (size_t i = 0; i < args.size(); ++i) {
-      if (args[i].type != f->type.params[i]) {
+      if (args[i].type != f->type->params[i]) {
         out.error = fmt::format("argument {} of \"{}\" is {}, the script passes {}", i, a.field,
-                                wasm::name_of(f->type.params[i]), format(args[i]));
+                                wasm::name_of(f->type->params[i]), format(args[i]));
         return out;
       }
     }

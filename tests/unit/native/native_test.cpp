@@ -770,4 +770,67 @@ TEST_F(Cache, CompileFillsTheCacheForALaterRun) {
   EXPECT_EQ(run_add(options()), "");
 }
 
+// What launch::load does with a module whose code is in the cache: its
+// bodies are never decoded, and the cached code runs all the same.
+std::shared_ptr<const wasm::Module> decode_without_bodies(const Bytes& bytes) {
+  auto m = wasm::decode(wasm::Bytes(Bytes(bytes)), wasm::Bodies::Later);
+  EXPECT_TRUE(m.has_value()) << m.error().message;
+  if (!m) return nullptr;
+  EXPECT_TRUE(m->deferred_code.has_value());
+  return std::make_shared<const wasm::Module>(std::move(*m));
+}
+
+TEST_F(Cache, AHitRunsAModuleWhoseBodiesWereNeverDecoded) {
+  EXPECT_EQ(run_add(options()), "");
+  auto engine = native_engine(options());
+  auto module = decode_without_bodies(add_module());
+  ASSERT_TRUE(module);
+  ASSERT_TRUE(engine->has_cached_code(module));
+  runtime::Store store;
+  runtime::Linker linker;
+  auto inst = runtime::instantiate(store, *engine, module, {}, linker.resolver());
+  ASSERT_TRUE(inst.has_value()) << inst.error().message;
+  std::vector<runtime::Value> args{i32(2), i32(3)};
+  auto r = runtime::invoke(*engine, store, *(*inst)->exported_func("add"), args);
+  ASSERT_TRUE(r.has_value()) << r.error().describe();
+  EXPECT_EQ((*r)[0].to_string(), "i32:5");
+  EXPECT_TRUE(module->deferred_code.has_value());
+}
+
+TEST_F(Cache, AMissNeverTranslatesBodiesThatWereNotDecoded) {
+  auto engine = native_engine(options());
+  auto module = decode_without_bodies(add_module());
+  ASSERT_TRUE(module);
+  EXPECT_FALSE(engine->has_cached_code(module));
+  runtime::Store store;
+  runtime::Linker linker;
+  auto inst = runtime::instantiate(store, *engine, module, {}, linker.resolver());
+  ASSERT_FALSE(inst.has_value());
+  EXPECT_NE(inst.error().message.find("never decoded"), std::string::npos) << inst.error().message;
+  EXPECT_TRUE(files_with_extension(".so").empty());
+}
+
+TEST(CodeIndex, FindsEachAddressTheFirstAddedFirstAndNothingElse) {
+  native::CodeIndex index;
+  std::vector<runtime::FuncInstance> fs(6);
+  char code[8];
+  index.reserve(3);
+  index.add(code + 5, &fs[0]);
+  index.add(code + 1, &fs[1]);
+  index.add(code + 3, &fs[2]);
+  EXPECT_EQ(index.find(code + 1), &fs[1]);
+  EXPECT_EQ(index.find(code + 5), &fs[0]);
+  EXPECT_EQ(index.find(code + 2), nullptr);
+  EXPECT_EQ(index.find(code + 7), nullptr);
+  // A second instance of the same code, and new code, after a search.
+  index.add(code + 3, &fs[3]);
+  index.add(code + 0, &fs[4]);
+  index.add(code + 5, &fs[5]);
+  EXPECT_EQ(index.find(code + 3), &fs[2]);
+  EXPECT_EQ(index.find(code + 5), &fs[0]);
+  EXPECT_EQ(index.find(code + 0), &fs[4]);
+  EXPECT_EQ(index.find(code + 1), &fs[1]);
+  EXPECT_EQ(index.find(code + 4), nullptr);
+}
+
 }  // namespace

@@ -73,3 +73,47 @@ TEST(Instantiate, ExportsAreReachableByName) {
   EXPECT_EQ((*r)[0].as_u32(), 42u);
   EXPECT_EQ((*inst)->exported_func("question"), nullptr);
 }
+
+TEST(Instantiate, FunctionsShareTheStoresTypesAndKeepTheirOwnFields) {
+  runtime::Store store;
+  // Host functions first: their types are interned as the module's are.
+  auto* h = store.add_host_function(wasm::FuncType{{wasm::ValType::I32}, {}},
+                                    [](auto&, auto) { return std::nullopt; }, "env.h");
+  ModuleBuilder b;
+  uint32_t t = b.type({I32}, {});
+  uint32_t u = b.type({}, {I32});
+  b.import_func("env", "h", t);
+  b.func(u, {}, {0x41, 0x01}, "one");
+  b.func(t, {}, {}, "sink");
+  b.func(u, {}, {0x41, 0x02}, "two");
+  auto l = load(b.build());
+  interp::Interpreter engine;
+  runtime::Linker linker;
+  linker.define("env", "h", h);
+  auto inst = runtime::instantiate(store, engine, l.module, l.info, linker.resolver());
+  ASSERT_TRUE(inst.has_value()) << inst.error().message;
+  auto* one = (*inst)->exported_func("one");
+  auto* sink = (*inst)->exported_func("sink");
+  auto* two = (*inst)->exported_func("two");
+  ASSERT_TRUE(one && sink && two);
+  EXPECT_EQ(one->type, two->type);  // one interned copy, not one per function
+  EXPECT_EQ(sink->type, h->type);
+  EXPECT_EQ(one->type, store.type(one->type_id));
+  EXPECT_EQ(one->type->results.size(), 1u);
+  EXPECT_EQ(sink->type->params.size(), 1u);
+  EXPECT_EQ(two->index, 3u);
+  EXPECT_EQ(one->index, 1u);
+  EXPECT_EQ(one->instance, *inst);
+  EXPECT_FALSE(one->is_host());
+  EXPECT_TRUE(h->is_host());
+  EXPECT_EQ(h->display_name(), "env.h");
+  EXPECT_EQ(one->display_name(), "one");
+  // Types interned later leave earlier pointers where they were.
+  const wasm::FuncType* before = one->type;
+  for (int i = 0; i < 1000; ++i) store.intern(wasm::FuncType{std::vector<wasm::ValType>(size_t(i % 40), wasm::ValType::I64), {}});
+  EXPECT_EQ(store.type(one->type_id), before);
+  EXPECT_EQ(before->results.size(), 1u);
+  auto r = runtime::invoke(engine, store, *two, {});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ((*r)[0].as_u32(), 2u);
+}

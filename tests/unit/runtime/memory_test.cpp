@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+#include <string>
+
 #include "runtime/memory.h"
 #include "runtime/store.h"
 
@@ -55,4 +59,28 @@ TEST(Table, GrowRespectsMaximum) {
   EXPECT_EQ(t.view.size, 2u);
   EXPECT_EQ(t.view.data, t.elements.data());
   EXPECT_EQ(t.grow(1, 0), -1);
+}
+
+// The reservation asks for transparent huge pages (a large module's data
+// segments then cost two faults, not hundreds): the kernel marks it "hg".
+TEST(Memory, AsksForHugePages) {
+  auto m = runtime::Memory::create(wasm::MemoryType{wasm::Limits{64, {}}});
+  ASSERT_TRUE(m.has_value());
+  std::unique_ptr<runtime::Memory> mem(*m);
+  auto base = reinterpret_cast<uintptr_t>(mem->data());
+  std::ifstream smaps("/proc/self/smaps");
+  if (!smaps) GTEST_SKIP() << "no /proc/self/smaps";
+  std::string line;
+  bool inside = false, found = false;
+  while (std::getline(smaps, line)) {
+    uintptr_t lo = 0, hi = 0;
+    // A mapping's first line: "lo-hi perms offset ..." (field lines never parse so).
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2) inside = lo <= base && base < hi;
+    if (inside && line.starts_with("VmFlags:")) {
+      found = true;
+      EXPECT_NE(line.find(" hg"), std::string::npos) << line;
+      break;
+    }
+  }
+  EXPECT_TRUE(found);
 }

@@ -40,8 +40,8 @@ TEST(WasiLink, DefinesEveryFunctionAndWritesToStdout) {
 
   auto* fd_write = lookup(linker, "fd_write");
   ASSERT_NE(fd_write, nullptr);
-  EXPECT_EQ(fd_write->type.params.size(), 4u);
-  EXPECT_EQ(fd_write->type.results.size(), 1u);
+  EXPECT_EQ(fd_write->type->params.size(), 4u);
+  EXPECT_EQ(fd_write->type->results.size(), 1u);
 
   auto mem = store.add_memory(wasm::MemoryType{{1, {}}});
   ASSERT_TRUE(mem) << mem.error();
