@@ -1,5 +1,7 @@
 /* Force-included (clang -include, through make's CFLAGS_NODIST) into
- * CPython's own C files by src/python/build-cpython.sh.
+ * CPython's own C files by src/python/build-cpython.sh. Two things:
+ * utimensat/futimens "now", and two finalisation helpers kept out of line
+ * under -flto (each below).
  *
  * Debian's wasi-libc (0.0~git20220510) gets "now" wrong in utimensat() and
  * futimens(): times == NULL sets both timestamps to 0 (the epoch) instead
@@ -66,6 +68,19 @@ static inline int wasipy_futimens(int fd, const struct timespec times[2]) {
 
 #define utimensat wasipy_utimensat
 #define futimens wasipy_futimens
+
+/* With link-time optimisation, clang inlines _PyStaticUnicode_Dealloc
+ * (Objects/unicodeobject.c) into each of its ~2,600 calls in the generated
+ * _Py_Deepfreeze_Fini (Python/deepfreeze/deepfreeze.c), which grows from
+ * 40 KB to 520 KB of wasm: a function that runs once, at exit, and that
+ * wasipy's native tier then spends most of a minute compiling (python.wasm
+ * took about 1.8x the CPU time to compile; with these calls kept, 1.3x). Keep them
+ * calls; _PyStaticCode_Dealloc, the other 774 calls there, is not inlined by
+ * clang 14 today and is kept out of line in case a later clang would. */
+struct _object;
+struct PyCodeObject;
+extern void _PyStaticUnicode_Dealloc(struct _object *op) __attribute__((noinline));
+extern void _PyStaticCode_Dealloc(struct PyCodeObject *co) __attribute__((noinline));
 #endif
 
 #endif
