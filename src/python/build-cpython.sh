@@ -445,30 +445,12 @@ step "build python.wasm (make -j$JOBS; stack $WASM_STACK_SIZE bytes, recursion l
 # configure runs --with-pymalloc: measured with callgrind on
 # bench/python/cpu.py under the native tier, dlmalloc/dlfree cost a third of
 # the eval loop; 3.11's configure turns pymalloc off for WASI, but it needs
-# nothing WASI lacks (its arenas come from malloc).
-#
-# Speed under wasipy's native tier (measured with callgrind on
-# bench/python/cpu.py; see src/python/README.md):
-# - -flto, link-time optimisation over CPython and its modules (the C
-#   libraries and wasi-libc stay plain objects): small functions across files
-#   (_Py_Dealloc, PyObject_Free, PyThreadState_Get, ...) are inlined, 9% fewer
-#   instructions. By hand rather than configure's --with-lto, which looks for
-#   llvm-ar beside the compiler wrapper and would put -flto in configure's
-#   own checks too. wasi-compat/cpython.h keeps two finalisation helpers
-#   out of line.
-# - -mbulk-memory: CPython's memcpy/memset/memmove become memory.copy/fill
-#   (wasipy runs them as host memmove/memset) instead of calls to wasi-libc's
-#   byte and word loops (the C libraries and wasi-libc itself still call
-#   those); -mnontrapping-fptoint and -msign-ext: float-to-int
-#   conversions without range-check branches, sign extension in one
-#   instruction. Together 1.5% fewer instructions. wasi-compat/cpython.h
-#   keeps errno a plain global (bulk memory makes clang 14 keep wasi-libc's
-#   _Thread_local errno as real TLS, which fails to compile).
-# Make time only, like cpython.h: configure's checks run without them.
-WASM_OPT_FLAGS="-flto -mbulk-memory -mnontrapping-fptoint -msign-ext"
+# nothing WASI lacks (its arenas come from malloc). (-mbulk-memory, to turn
+# memcpy/memset into memory.copy/fill, makes clang 14 treat wasi-libc's
+# errno as real thread-local storage and fail: not used.)
 MAKE_VARS=(
-  "LDFLAGS_NODIST=-z stack-size=$WASM_STACK_SIZE -Wl,--initial-memory=$WASM_INITIAL_MEMORY $WASM_OPT_FLAGS"
-  "CFLAGS_NODIST=-DPy_DEFAULT_RECURSION_LIMIT=$RECURSION_LIMIT -include $COMPAT_DIR/cpython.h $WASM_OPT_FLAGS"
+  "LDFLAGS_NODIST=-z stack-size=$WASM_STACK_SIZE -Wl,--initial-memory=$WASM_INITIAL_MEMORY"
+  "CFLAGS_NODIST=-DPy_DEFAULT_RECURSION_LIMIT=$RECURSION_LIMIT -include $COMPAT_DIR/cpython.h"
 )
 if ! done_stamp make; then
   cd "$BUILDDIR"

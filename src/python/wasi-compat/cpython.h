@@ -1,7 +1,5 @@
 /* Force-included (clang -include, through make's CFLAGS_NODIST) into
- * CPython's own C files by src/python/build-cpython.sh. Three things: errno
- * as a plain global under -mbulk-memory, utimensat/futimens "now", and
- * two finalisation helpers kept out of line under -flto (each below).
+ * CPython's own C files by src/python/build-cpython.sh.
  *
  * Debian's wasi-libc (0.0~git20220510) gets "now" wrong in utimensat() and
  * futimens(): times == NULL sets both timestamps to 0 (the epoch) instead
@@ -23,21 +21,6 @@
  * only #ifndef. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
-#endif
-
-/* With -mbulk-memory (so that clang emits memory.copy / memory.fill for
- * memcpy / memset) clang 14 keeps _Thread_local variables as real
- * thread-local storage, and wasi-libc's <__errno.h> declares errno
- * _Thread_local: the backend then stops ("only -ftls-model=local-exec is
- * supported"); -ftls-model=local-exec would address errno through
- * __tls_base, while libc.a (built without bulk memory or atomics, where
- * clang lowers TLS to plain globals) defines it as an ordinary global.
- * Without atomics there are no threads: declare errno as what libc.a
- * defines, a plain global, and keep <__errno.h> out. */
-#if defined(__wasm_bulk_memory__) && !defined(__wasm_atomics__) && !defined(__wasilibc___errno_h)
-#define __wasilibc___errno_h
-extern int errno;
-#define errno errno
 #endif
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -83,19 +66,6 @@ static inline int wasipy_futimens(int fd, const struct timespec times[2]) {
 
 #define utimensat wasipy_utimensat
 #define futimens wasipy_futimens
-
-/* With link-time optimisation, clang inlines _PyStaticUnicode_Dealloc
- * (Objects/unicodeobject.c) into each of its ~2,600 calls in the generated
- * _Py_Deepfreeze_Fini (Python/deepfreeze/deepfreeze.c), which grows from
- * 40 KB to 520 KB of wasm: a function that runs once, at exit, and that
- * wasipy's native tier then spends most of a minute compiling (python.wasm
- * took about 1.8x the CPU time to compile; with these calls kept, 1.3x). Keep them
- * calls; _PyStaticCode_Dealloc, the other 774 calls there, is not inlined by
- * clang 14 today and is kept out of line in case a later clang would. */
-struct _object;
-struct PyCodeObject;
-extern void _PyStaticUnicode_Dealloc(struct _object *op) __attribute__((noinline));
-extern void _PyStaticCode_Dealloc(struct PyCodeObject *co) __attribute__((noinline));
 #endif
 
 #endif
