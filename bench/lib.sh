@@ -18,3 +18,30 @@ ratio() { # a b -> a/b, or "-"
 median_of() { # numbers... -> their median (non-numbers ignored), or "-"
   printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '{a[NR]=$1} END {if (NR == 0) {print "-"; exit} m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.2f\n", m}'
 }
+
+# ---- CPython guests (bench/python.sh, bench/wasm2c-python.sh) ----
+
+# The recipe of src/python/README.md, as `wasipy run` options (which Node's
+# runner and the wasm2c shim also take): DIST's stdlib at /usr/local/lib,
+# PYTHONHOME, OUT/pyroot (with a tmp/) at /, the benchmark scripts at /bench.
+python_mounts() { # DIST OUT
+  echo "--dir $1/lib::/usr/local/lib --dir $2/pyroot::/ --dir $ROOT/bench/python::/bench --env PYTHONHOME=/usr/local"
+}
+
+# The interpreter arguments of a case (pass, or cpu with CPU_REPS), for a
+# guest (paths under /bench) or for native python3.11 (host paths).
+python_case_args() { # CASE guest|host
+  case "$1" in
+    pass) echo "-c pass" ;;
+    cpu) [ "$2" = host ] && echo "$ROOT/bench/python/cpu.py $CPU_REPS" || echo "/bench/cpu.py $CPU_REPS" ;;
+  esac
+}
+
+output_of() { eval "$1" 2>"$OUT/last-stderr"; }
+
+# "WALL CPU": median wall and CPU (user+sys) seconds of RUNS runs after one
+# warm-up run (bench/timeit.py).
+time_cmd() {
+  # shellcheck disable=SC2086
+  python3 "$ROOT/bench/timeit.py" --runs "$RUNS" --warmup 1 -- $1
+}

@@ -54,31 +54,13 @@ have_wasipy=1; [ -x "$WASIPY" ] || have_wasipy=0
 have_node=1
 if ! command -v node >/dev/null || [ ! -f "$NODE_RUNNER" ]; then have_node=0; fi
 
-# The recipe of src/python/README.md: stdlib at /usr/local/lib, PYTHONHOME,
-# a directory at / (here with a tmp/), the benchmark scripts at /bench.
-WASI_MOUNTS="--dir $DIST/lib::/usr/local/lib --dir $OUT/pyroot::/ --dir $ROOT/bench/python::/bench --env PYTHONHOME=/usr/local"
+WASI_MOUNTS=$(python_mounts "$DIST" "$OUT")
 cmd_for() { # runner case
-  local args
-  case "$2" in
-    pass) args="-c pass" ;;
-    cpu) args="/bench/cpu.py $CPU_REPS" ;;
-  esac
   case "$1" in
-    native)
-      [ "$2" = cpu ] && args="$ROOT/bench/python/cpu.py $CPU_REPS"
-      echo "$NATIVE_PYTHON -I $args" ;;
-    wasipy) echo "$WASIPY run --tier $TIER $WASI_MOUNTS $DIST/python.wasm -- $args" ;;
-    node) echo "node --stack-size=4000 $NODE_RUNNER $WASI_MOUNTS $DIST/python.wasm -- $args" ;;
+    native) echo "$NATIVE_PYTHON -I $(python_case_args "$2" host)" ;;
+    wasipy) echo "$WASIPY run --tier $TIER $WASI_MOUNTS $DIST/python.wasm -- $(python_case_args "$2" guest)" ;;
+    node) echo "node --stack-size=4000 $NODE_RUNNER $WASI_MOUNTS $DIST/python.wasm -- $(python_case_args "$2" guest)" ;;
   esac
-}
-
-output_of() { eval "$1" 2>"$OUT/last-stderr"; }
-
-# "WALL CPU": median wall and CPU (user+sys) seconds of RUNS runs after one
-# warm-up run (bench/timeit.py).
-time_cmd() {
-  # shellcheck disable=SC2086
-  python3 "$ROOT/bench/timeit.py" --runs "$RUNS" --warmup 1 -- $1
 }
 
 echo "python benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, median of $RUNS runs, $([ $METRIC = cpu ] && echo 'CPU seconds (user+sys)' || echo 'wall seconds')"

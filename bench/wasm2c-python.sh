@@ -129,31 +129,14 @@ memcheck_mode=$(printf '#include "wasm-rt.h"\n#if defined(WASM_RT_MEMCHECK_GUARD
   "$W2C_CC" -O2 -E -P -x c - 2>/dev/null | grep -E '^(guard-pages|signal-handler)=' || echo unknown)
 
 # ---- running ------------------------------------------------------------------
-# bench/python.sh's recipe: stdlib at /usr/local/lib, PYTHONHOME, a directory
-# at / (with a tmp/), the benchmark scripts at /bench. The shim takes the same
-# options as `wasipy run`.
-WASI_MOUNTS="--dir $DIST/lib::/usr/local/lib --dir $OUT/pyroot::/ --dir $ROOT/bench/python::/bench --env PYTHONHOME=/usr/local"
+# bench/python.sh's guests (bench/lib.sh); the shim takes `wasipy run`'s options.
+WASI_MOUNTS=$(python_mounts "$DIST" "$OUT")
 cmd_for() { # runner case
-  local args
-  case "$2" in
-    pass) args="-c pass" ;;
-    cpu) args="/bench/cpu.py $CPU_REPS" ;;
-  esac
   case "$1" in
-    native)
-      [ "$2" = cpu ] && args="$ROOT/bench/python/cpu.py $CPU_REPS"
-      echo "$NATIVE_PYTHON -I $args" ;;
-    wasipy) echo "$WASIPY run --tier native $WASI_MOUNTS $WASM -- $args" ;;
-    wasm2c) echo "$W2C/python-w2c $WASI_MOUNTS -- $args" ;;
+    native) echo "$NATIVE_PYTHON -I $(python_case_args "$2" host)" ;;
+    wasipy) echo "$WASIPY run --tier native $WASI_MOUNTS $WASM -- $(python_case_args "$2" guest)" ;;
+    wasm2c) echo "$W2C/python-w2c $WASI_MOUNTS -- $(python_case_args "$2" guest)" ;;
   esac
-}
-
-output_of() { eval "$1" 2>"$OUT/last-stderr"; }
-
-# "WALL CPU": medians of RUNS runs after one untimed warm-up (bench/timeit.py).
-time_cmd() {
-  # shellcheck disable=SC2086
-  python3 "$ROOT/bench/timeit.py" --runs "$RUNS" --warmup 1 -- $1
 }
 
 echo "CPython: wasipy native tier vs wasm2c: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load $(loadavg), median of $RUNS runs, $([ $METRIC = cpu ] && echo 'CPU seconds (user+sys)' || echo 'wall seconds')"
