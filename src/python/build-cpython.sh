@@ -187,7 +187,13 @@ fetch_source() {
   # a mirror lacks the .dsc or Debian diff, so its status is judged by the
   # tarball being there.
   (cd "$SOURCES_DIR" && run apt-get source --download-only "$pkg") || true
-  [ -n "$(orig_tarball "$pkg")" ] || { say "apt-get source $pkg gave no upstream tarball in $SOURCES_DIR"; return 1; }
+  # The newest version may be a security update whose mirror lacks the
+  # upstream tarball (seen for zlib 1.2.13.dfsg-1+deb12u1: 404): the
+  # release's own version has the same upstream tarball in the main archive.
+  if [ -z "$(orig_tarball "$pkg")" ]; then
+    (cd "$SOURCES_DIR" && run apt-get source --download-only "$pkg/$SUITE") || true
+  fi
+  [ -n "$(orig_tarball "$pkg")" ] || { say "apt-get source $pkg (and $pkg/$SUITE) gave no upstream tarball in $SOURCES_DIR"; return 1; }
 }
 
 if [ -n "$SOURCE_TARBALL" ]; then
