@@ -22,10 +22,11 @@ constexpr const char* kUsage =
     "  cache clear|dir       empty the native code cache, or print where it is\n"
     "  python [--] ARGS...   run the default CPython WASI build (the current directory is its \"/\")\n"
     "  python build|add PATH|list|default KEY   build, register, list and choose CPython WASI builds\n"
+    "  python train          make python.wasm's native code faster (gcc profile-guided optimization)\n"
     "  test [PROJECT] [OPTIONS] [-- PYTEST_ARGS...]   run a project's pytest suite on WASI CPython, with a verdict\n"
     "\n"
     "run, wast, python and test take --tier native|interp (native is the default where a C compiler\n"
-    "exists) and --no-cache.\n"
+    "exists) and --no-cache; run, python and test take --train (keep the run's counts for the next compile).\n"
     "'wasipy COMMAND --help' describes a command.\n";
 
 

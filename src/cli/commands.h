@@ -48,6 +48,7 @@ struct PythonRunSplit {
   bool help = false;
   std::optional<std::string> tier; ///< --tier
   bool no_cache = false;           ///< --no-cache
+  bool train = false;              ///< --train
   std::string error;               ///< a usage error, when not empty
   std::vector<std::string> guest;
 };

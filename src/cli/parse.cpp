@@ -18,6 +18,7 @@ void exit_without_teardown() { exit_directly = true; }
 
 int finish_guest_command(const launch::Outcome& outcome, std::ostream& out, std::ostream& err) {
   if (!outcome.trap.empty()) err << outcome.trap << '\n';
+  for (const auto& note : outcome.notes) err << note << '\n';
   if (exit_directly) {
     // Nothing is lost: WASI's fd_write goes straight to the host's fds (no
     // buffer in between), so what is left to write is in these streams and
@@ -54,11 +55,15 @@ void add_tier_options(CLI::App& app, TierFlags& flags) {
                  "exists) or interp (the interpreter)")
       ->type_name("native|interp");
   app.add_flag("--no-cache", flags.no_cache, "compile native code without reading or filling the code cache");
+  app.add_flag("--train", flags.train,
+               "run on native code instrumented by gcc and keep the counts as the module's training profile: its "
+               "next compile is guided by them (profile-guided optimization)");
 }
 
 std::expected<launch::Execution, std::string> to_execution(const TierFlags& flags) {
   launch::Execution e;
   e.use_cache = !flags.no_cache;
+  e.train = flags.train;
   if (!flags.tier.empty()) {
     e.tier = launch::parse_tier(flags.tier);
     if (!e.tier) return std::unexpected(fmt::format("--tier {}: use native or interp", flags.tier));

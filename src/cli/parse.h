@@ -11,10 +11,11 @@
 
 namespace wasipy::cli {
 
-/// --tier native|interp and --no-cache, as every command that runs a guest has them.
+/// --tier native|interp, --no-cache and --train, as every command that runs a guest has them.
 struct TierFlags {
   std::string tier;
   bool no_cache = false;
+  bool train = false;  ///< --train
 };
 void add_tier_options(CLI::App& app, TierFlags& flags);
 /// The flags as an execution choice, or a one-line usage error.

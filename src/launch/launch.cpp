@@ -36,11 +36,13 @@ std::expected<Engine, std::string> select_engine(const Execution& choice) {
     }
   }
   Engine e;
+  if (choice.train && tier == Tier::Interpreter) return std::unexpected("training is for the native tier: drop --tier interp");
   if (tier != Tier::Interpreter) {
     auto tc = native::find_toolchain();
     if (tc) {
       native::ObtainOptions opts;
       opts.use_cache = choice.use_cache;
+      opts.instrument = choice.train;
       // Compiler processes at once (default: one per core); bench/compile.sh
       // measures how compile time scales with it.
       if (const char* jobs = std::getenv("WASIPY_JOBS"); jobs && *jobs) opts.jobs = unsigned(std::max(1, std::atoi(jobs)));
@@ -49,7 +51,7 @@ std::expected<Engine, std::string> select_engine(const Execution& choice) {
       e.engine = std::move(n);
       return e;
     }
-    if (tier == Tier::Native) {
+    if (tier == Tier::Native || choice.train) {
       return std::unexpected("the native tier needs a C compiler (cc, gcc or clang on PATH, or $WASIPY_CC); install gcc or use --tier interp");
     }
     static bool said = false;
@@ -127,7 +129,7 @@ std::expected<Outcome, std::string> run(const Guest& guest) {
   auto inst = runtime::instantiate(store, engine, module, *info, remains->linker.resolver());
   if (!inst) {
     const auto& e = inst.error();
-    if (e.trap) return Outcome{kTrapStatus, e.trap->describe(), std::move(remains)};
+    if (e.trap) return Outcome{kTrapStatus, e.trap->describe(), std::move(remains), {}};
     return std::unexpected(fmt::format("cannot {} {}: {}",
                                        e.kind == runtime::InstantiateError::Kind::Unlinkable ? "link" : "instantiate",
                                        guest.module_path, e.message));
@@ -135,9 +137,26 @@ std::expected<Outcome, std::string> run(const Guest& guest) {
   runtime::FuncInstance* start = (*inst)->exported_func("_start");
   if (!start) return std::unexpected(fmt::format("{} exports no _start function: it is not a WASI program", guest.module_path));
   auto r = runtime::invoke(engine, store, *start, {});
-  if (r) return Outcome{0, {}, std::move(remains)};
-  if (r.error().kind == runtime::TrapKind::Exit) return Outcome{r.error().exit_code, {}, std::move(remains)};
-  return Outcome{kTrapStatus, r.error().describe(), std::move(remains)};
+  Outcome outcome;
+  if (guest.execution.train && native) {
+    // Whatever way the guest ended, what it ran until then counts.
+    auto saved = native->save_training();
+    if (!saved) return std::unexpected(fmt::format("cannot save the training counts: {}", saved.error()));
+    for (const auto& p : *saved) {
+      outcome.notes.push_back(fmt::format("wasipy: training counts saved for {} (profile {}); its next compile uses them",
+                                          std::filesystem::path(guest.module_path).filename().string(), p.id));
+    }
+  }
+  outcome.remains = std::move(remains);
+  if (!r) {
+    if (r.error().kind == runtime::TrapKind::Exit) {
+      outcome.exit_status = r.error().exit_code;
+    } else {
+      outcome.exit_status = kTrapStatus;
+      outcome.trap = r.error().describe();
+    }
+  }
+  return outcome;
 }
 
 }  // namespace wasipy::launch

@@ -27,6 +27,10 @@ enum class Tier { Native, Interpreter };
 struct Execution {
   std::optional<Tier> tier;  ///< unset: $WASIPY_TIER ("native" or "interp"), else native where available
   bool use_cache = true;     ///< false: compile native code privately, keep nothing (--no-cache)
+  /// Run on an instrumented build and keep the run's counts as the module's
+  /// training profile (--train; native tier with gcc only): later compiles
+  /// of the module are guided by them. See native/cache.h, "Training".
+  bool train = false;
 };
 
 struct Engine {
@@ -62,6 +66,9 @@ struct Outcome {
   /// a short run: a command that ends the process next may skip that by
   /// leaving with _exit while it is alive (see cli::finish_guest_command).
   std::shared_ptr<void> remains;
+  /// Lines for the user about the run itself, not the guest (e.g. that
+  /// training counts were saved), printed by the caller after the run.
+  std::vector<std::string> notes;
 };
 
 /// A module read from a file, decoded and validated: ready to instantiate.

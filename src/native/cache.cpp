@@ -6,10 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
+#include <vector>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -133,20 +136,32 @@ std::expected<void, std::string> write_atomically(const fs::path& target, const 
   return {};
 }
 
-// Compiles into a fresh folder inside `parent`; the shared object stays there.
+constexpr std::string_view kProfileMagic = "wasipy-profile 1";
+
+// How a build uses training (see cache.h, "Training").
+struct ProfileUse {
+  enum { None, Instrument, Use } mode = None;
+  fs::path dir;                   ///< profile_dir(cache, key)
+  std::optional<Profile> profile;  ///< with Use
+};
+
+// Compiles into a fresh folder inside `parent`, named after `stem` (the
+// cache entry's name); the shared object stays there.
 std::expected<fs::path, std::string> compile_into(const wasm::Module& module, const std::string& key,
-                                                  const Toolchain& tc, const ObtainOptions& opts,
-                                                  const fs::path& parent) {
+                                                  const std::string& stem, const Toolchain& tc,
+                                                  const ObtainOptions& opts, const fs::path& parent,
+                                                  const ProfileUse& training) {
   if (module.deferred_code) return std::unexpected("internal error: the module's function bodies were never decoded");
   std::error_code ec;
   fs::create_directories(parent, ec);
   // Named by the key, so that clear_cache can tell (by the key's lock)
   // whether a process is still compiling here.
-  std::string templ = (parent / (key + ".build-XXXXXX")).string();
+  std::string templ = (parent / (stem + ".build-XXXXXX")).string();
   if (!mkdtemp(templ.data())) {
     return std::unexpected(fmt::format("cannot create a build folder in {}: {}", parent.string(), std::strerror(errno)));
   }
-  fs::path work = templ;
+  fs::path work = fs::canonical(templ, ec);
+  if (ec) work = templ;
   unsigned jobs = opts.jobs ? opts.jobs : unsigned(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
   uint64_t code_bytes = 0;
   for (const auto& f : module.functions) code_bytes += f.body_end - f.body_start;
@@ -154,6 +169,20 @@ std::expected<fs::path, std::string> compile_into(const wasm::Module& module, co
   // 24 KiB of wasm per unit, but at least two per core for balance.
   unsigned units = code_bytes < 64 * 1024 ? 1 : std::max<unsigned>(2 * jobs, unsigned(code_bytes / (24 * 1024)));
   units = std::min(units, 256u);
+  // Counts are per unit: a training run and the builds that use its counts
+  // split the module alike, whatever the core count says.
+  if (training.mode == ProfileUse::Use) units = training.profile->units;
+  if (training.mode == ProfileUse::Instrument) {
+    fs::create_directories(training.dir, ec);
+    std::ifstream in(training.dir / "units");
+    unsigned before = 0;
+    if (in >> before && before > 0) units = before;
+    auto wrote = write_atomically(training.dir / "units", fmt::format("{}\n", units));
+    if (!wrote) {
+      fs::remove_all(work, ec);
+      return std::unexpected(wrote.error());
+    }
+  }
   auto translation = translate(module, key, units);
   if (!translation) {
     fs::remove_all(work, ec);
@@ -162,12 +191,30 @@ std::expected<fs::path, std::string> compile_into(const wasm::Module& module, co
   bool show = opts.progress && code_bytes >= 256 * 1024 && isatty(2);
   auto start = std::chrono::steady_clock::now();
   if (opts.progress && code_bytes >= 256 * 1024) {
-    fmt::print(stderr, "wasipy: compiling {} to native code ({} units, {} jobs)...\n", opts.label,
-               translation->units.size(), jobs);
+    fmt::print(stderr, "wasipy: compiling {} to native code ({} units, {} jobs{})...\n", opts.label,
+               translation->units.size(), jobs,
+               training.mode == ProfileUse::Instrument ? ", instrumented for training"
+               : training.mode == ProfileUse::Use      ? ", guided by its training profile"
+                                                       : "");
   }
   BuildOptions bo;
   bo.jobs = jobs;
   bo.optimize = code_bytes >= tc.large_code_bytes ? tc.optimize_large : tc.optimize_small;
+  const std::string prefix = "-fprofile-prefix-path=" + work.string();
+  if (training.mode == ProfileUse::Instrument) {
+    // One guest thread: plain counter updates suffice.
+    bo.unit_flags = {"-fprofile-generate=" + training.dir.string(), prefix, "-fprofile-update=single"};
+    // The engine writes the counts itself (NativeEngine::save_training):
+    // link gcc's functions for that even though no unit calls them.
+    bo.link_flags = {"-fprofile-generate", "-Wl,-u,__gcov_dump", "-Wl,-u,__gcov_reset"};
+  } else if (training.mode == ProfileUse::Use) {
+    // A guest that exits from deep inside (proc_exit, a trap) leaves counts
+    // that do not add up along every path: -fprofile-correction smooths
+    // them. Code the training never ran is optimized as without a profile
+    // (-fprofile-partial-training), not for size.
+    bo.unit_flags = {"-fprofile-use=" + training.dir.string(), prefix, "-fprofile-correction",
+                     "-fprofile-partial-training", "-Wno-missing-profile", "-Wno-coverage-mismatch"};
+  }
   if (show) {
     bo.progress = [&](size_t done, size_t total) {
       fmt::print(stderr, "\r  {}/{} units compiled", done, total);
@@ -199,6 +246,51 @@ fs::path default_cache_dir() {
 std::string module_hash(std::span<const uint8_t> bytes) {
   XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
   return hex64(h.high64) + hex64(h.low64);
+}
+
+fs::path profile_dir(const fs::path& cache_dir, std::string_view key) {
+  return cache_dir / "profiles" / std::string(key);
+}
+
+std::optional<Profile> stored_profile(const fs::path& cache_dir, std::string_view key) {
+  std::ifstream in(profile_dir(cache_dir, key) / "profile");
+  std::string magic, units_word, id_word;
+  Profile p;
+  if (!std::getline(in, magic) || magic != kProfileMagic) return std::nullopt;
+  if (!(in >> units_word >> p.units >> id_word >> p.id) || units_word != "units" || id_word != "id" || p.units == 0) {
+    return std::nullopt;
+  }
+  return p;
+}
+
+std::expected<Profile, std::string> seal_profile(const fs::path& cache_dir, std::string_view key) {
+  fs::path dir = profile_dir(cache_dir, key);
+  Profile p;
+  {
+    std::ifstream in(dir / "units");
+    if (!(in >> p.units) || p.units == 0) return std::unexpected(fmt::format("no training counts in {}", dir.string()));
+  }
+  std::vector<fs::path> counts;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".gcda") counts.push_back(e.path());
+  }
+  if (counts.empty()) return std::unexpected(fmt::format("the training run left no counts in {}", dir.string()));
+  std::sort(counts.begin(), counts.end());
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  for (const auto& c : counts) {
+    std::ifstream in(c, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string name = c.filename().string();
+    XXH3_64bits_update(state, name.data(), name.size() + 1);
+    XXH3_64bits_update(state, bytes.data(), bytes.size());
+  }
+  p.id = hex64(XXH3_64bits_digest(state));
+  XXH3_freeState(state);
+  auto wrote = write_atomically(dir / "profile", fmt::format("{}\nunits {}\nid {}\n", kProfileMagic, p.units, p.id));
+  if (!wrote) return std::unexpected(wrote.error());
+  return p;
 }
 
 std::string cache_key(std::string_view module_hash, const Toolchain& tc) {
@@ -240,38 +332,69 @@ std::expected<void, std::string> verify_entry(const fs::path& so) {
 std::expected<Artifact, std::string> obtain(const wasm::Module& module, std::string_view mhash, const Toolchain& tc,
                                             const ObtainOptions& opts) {
   std::string key = cache_key(mhash, tc);
+  ProfileUse training;
+  training.dir = profile_dir(opts.cache_dir, key);
+  if (opts.instrument) {
+    if (!tc.profile_guided) {
+      return std::unexpected(fmt::format("training needs gcc as the C compiler, and {} is not gcc", tc.compiler));
+    }
+    training.mode = ProfileUse::Instrument;
+    fs::path tmp_parent = fs::temp_directory_path() / "wasipy-native";
+    auto so = compile_into(module, key, key + "-train", tc, opts, tmp_parent, training);
+    if (!so) return std::unexpected(so.error());
+    Artifact a;
+    a.shared_object = *so;
+    a.key = key;
+    a.compiled_now = a.temporary = a.instrumented = true;
+    return a;
+  }
+  if (opts.use_profile && tc.profile_guided) {
+    training.profile = stored_profile(opts.cache_dir, key);
+    if (training.profile) training.mode = ProfileUse::Use;
+  }
+  // The entry's name: the key, and the profile's id when built with one.
+  const std::string stem = training.profile ? fmt::format("{}-pgo{}", key, training.profile->id) : key;
   if (!opts.use_cache) {
     fs::path tmp_parent = fs::temp_directory_path() / "wasipy-native";
-    auto so = compile_into(module, key, tc, opts, tmp_parent);
+    auto so = compile_into(module, key, stem, tc, opts, tmp_parent, training);
     if (!so) return std::unexpected(so.error());
-    return Artifact{*so, key, true, true};
+    Artifact a;
+    a.shared_object = *so;
+    a.key = key;
+    a.compiled_now = a.temporary = true;
+    a.profile = training.profile;
+    return a;
   }
 
   std::error_code ec;
   fs::create_directories(opts.cache_dir, ec);
   if (ec) return std::unexpected(fmt::format("cannot create the code cache {}: {}", opts.cache_dir.string(), ec.message()));
-  fs::path so = opts.cache_dir / (key + ".so");
+  fs::path so = opts.cache_dir / (stem + ".so");
+  Artifact found;
+  found.shared_object = so;
+  found.key = key;
+  found.profile = training.profile;
 
   // The common case: a complete entry, checked without taking the lock.
   std::string refused;
   if (fs::exists(so, ec) || fs::exists(sum_path(so), ec)) {
     auto ok = verify_entry(so);
-    if (ok) return Artifact{so, key, false, false};
+    if (ok) return found;
     refused = ok.error();
   }
 
-  FileLock lock(opts.cache_dir / (key + ".lock"));
+  FileLock lock(opts.cache_dir / (stem + ".lock"));
   if (!lock.ok()) return std::unexpected(fmt::format("cannot lock the code cache in {}", opts.cache_dir.string()));
   // Another process may have filled the entry while this one waited.
   if (fs::exists(sum_path(so), ec)) {
     auto ok = verify_entry(so);
-    if (ok) return Artifact{so, key, false, false};
+    if (ok) return found;
     refused = ok.error();
   }
   if (!refused.empty()) {
     fmt::print(stderr, "wasipy: refusing cached native code {}: {}; recompiling\n", so.string(), refused);
   }
-  auto built = compile_into(module, key, tc, opts, opts.cache_dir / "tmp");
+  auto built = compile_into(module, key, stem, tc, opts, opts.cache_dir / "tmp", training);
   if (!built) return std::unexpected(built.error());
   auto hashed = hash_file(*built);
   if (!hashed) return std::unexpected(hashed.error());
@@ -281,7 +404,8 @@ std::expected<Artifact, std::string> obtain(const wasm::Module& module, std::str
   auto wrote = write_atomically(sum_path(so), fmt::format("{}\nsize {}\nxxh3 {}\n", kSumMagic, hashed->size,
                                                           hex64(hashed->xxh3)));
   if (!wrote) return std::unexpected(wrote.error());
-  return Artifact{so, key, true, false};
+  found.compiled_now = true;
+  return found;
 }
 
 std::optional<std::string> remembered_hash(const fs::path& dir, const struct stat& st) {
@@ -324,7 +448,9 @@ std::expected<uint64_t, std::string> clear_cache(const fs::path& dir) {
   }
   ec.clear();
   for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.path().extension() == ".sum" || e.path().filename() == "hashes") {
+    // Training counts go too: they are only as good as the code they
+    // were counted on, which is gone.
+    if (e.path().extension() == ".sum" || e.path().filename() == "hashes" || e.path().filename() == "profiles") {
       freed += e.is_regular_file() ? e.file_size() : 0;
       fs::remove_all(e.path(), ec);
     }

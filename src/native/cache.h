@@ -34,12 +34,33 @@ std::string module_hash(std::span<const uint8_t> bytes);
 /// and the toolchain's (compiler, its flags, the architecture).
 std::string cache_key(std::string_view module_hash, const Toolchain& tc);
 
+/// Training: profile-guided optimization, with gcc. A training run executes
+/// an instrumented build of the module (never cached), whose counts land in
+/// CACHE/profiles/KEY/, one .gcda file per unit, added up over runs; sealing
+/// them then writes CACHE/profiles/KEY/profile (the unit count and a hash of
+/// the counts). From then on the module's cache entry is built with those
+/// counts (gcc -fprofile-use: hot paths laid out and allocated first) and
+/// named KEY-pgoID, so that more training makes a new entry. The counts hold
+/// only for the translator and compiler in KEY; another KEY starts without.
+struct Profile {
+  unsigned units = 0;  ///< the translation's unit count (the counts are per unit)
+  std::string id;      ///< hash of the counts
+};
+std::filesystem::path profile_dir(const std::filesystem::path& cache_dir, std::string_view key);
+/// The sealed profile for KEY, if any.
+std::optional<Profile> stored_profile(const std::filesystem::path& cache_dir, std::string_view key);
+/// Hashes the counts a training run left for KEY and records them as its
+/// profile (atomically: a reader sees the old profile or the new one).
+std::expected<Profile, std::string> seal_profile(const std::filesystem::path& cache_dir, std::string_view key);
+
 struct ObtainOptions {
   std::filesystem::path cache_dir = default_cache_dir();
   bool use_cache = true;     ///< false: compile into a private temp folder, keep nothing
   unsigned jobs = 0;         ///< 0: one compiler per core
   std::string label;         ///< how messages name the module ("python.wasm")
   bool progress = true;      ///< show progress on stderr for long compiles
+  bool use_profile = true;   ///< build with the module's stored profile, if any (gcc)
+  bool instrument = false;   ///< a private instrumented build for training (gcc only)
 };
 
 struct Artifact {
@@ -47,6 +68,8 @@ struct Artifact {
   std::string key;
   bool compiled_now = false;   ///< false when it came from the cache
   bool temporary = false;      ///< delete after loading (use_cache == false)
+  bool instrumented = false;   ///< counts a training run (ObtainOptions::instrument)
+  std::optional<Profile> profile;  ///< the profile it was built with
 };
 
 /// A verified shared object for `module`, from the cache or compiled now.

@@ -30,6 +30,7 @@ static_assert(sizeof(runtime::Table::View) == sizeof(wp_table));
 struct NativeEngine::Library {
   void* handle = nullptr;
   const wp_module_code* code = nullptr;
+  bool instrumented = false;  ///< counts for training (ObtainOptions::instrument)
   ~Library() {
     if (handle) dlclose(handle);
   }
@@ -304,10 +305,14 @@ std::string NativeEngine::hash_of(const std::shared_ptr<const wasm::Module>& mod
 }
 
 bool NativeEngine::has_cached_code(const std::shared_ptr<const wasm::Module>& module) {
-  if (!options_.use_cache) return false;
+  if (!options_.use_cache || options_.instrument) return false;
   std::string key = cache_key(hash_of(module), toolchain_);
   if (libraries_.count(key)) return true;
-  std::filesystem::path so = options_.cache_dir / (key + ".so");
+  std::string stem = key;
+  if (options_.use_profile && toolchain_.profile_guided) {
+    if (auto p = stored_profile(options_.cache_dir, key)) stem = fmt::format("{}-pgo{}", key, p->id);
+  }
+  std::filesystem::path so = options_.cache_dir / (stem + ".so");
   if (!verify_entry(so)) return false;
   // Loaded now, so that a hit needs nothing more of the module than its
   // bytes (hashed) and function count: its bodies may not even be decoded
@@ -356,6 +361,7 @@ std::expected<std::shared_ptr<NativeEngine::Library>, std::string> NativeEngine:
     }
     lib->code = static_cast<const wp_module_code*>(dlsym(lib->handle, WP_MODULE_SYMBOL));
     if (lib->code && std::string_view(lib->code->key) == key && lib->code->function_count == module->functions.size()) {
+      lib->instrumented = artifact->instrumented;
       break;
     }
     // A well-formed entry built for something else (copied in by hand, or a
@@ -375,6 +381,24 @@ std::expected<std::shared_ptr<NativeEngine::Library>, std::string> NativeEngine:
   }
   libraries_[key] = lib;
   return lib;
+}
+
+std::expected<std::vector<Profile>, std::string> NativeEngine::save_training() {
+  std::vector<Profile> saved;
+  for (auto& [key, lib] : libraries_) {
+    if (!lib->instrumented) continue;
+    // gcc's runtime writes the counts at exit, which wasipy skips (_exit):
+    // write them now, then zero them so that a later exit adds nothing.
+    auto dump = reinterpret_cast<void (*)()>(dlsym(lib->handle, "__gcov_dump"));
+    auto reset = reinterpret_cast<void (*)()>(dlsym(lib->handle, "__gcov_reset"));
+    if (!dump || !reset) return std::unexpected("the instrumented build has no gcov runtime (__gcov_dump)");
+    dump();
+    reset();
+    auto p = seal_profile(options_.cache_dir, key);
+    if (!p) return std::unexpected(p.error());
+    saved.push_back(*p);
+  }
+  return saved;
 }
 
 std::expected<void, std::string> NativeEngine::prepare(runtime::Instance& instance,

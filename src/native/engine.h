@@ -66,6 +66,11 @@ class NativeEngine final : public runtime::Engine {
   /// size, mtime and ctime) instead of hashing every byte again.
   void note_module_file(const std::shared_ptr<const wasm::Module>& module, const struct stat& file);
 
+  /// After a training run (ObtainOptions::instrument): writes the counts of
+  /// every instrumented module run and seals them as its profile, which the
+  /// next compile of that module uses. One Profile per module.
+  std::expected<std::vector<Profile>, std::string> save_training();
+
   const Toolchain& toolchain() const { return toolchain_; }
   /// How compile messages name the module ("python.wasm").
   void set_module_label(std::string label) { options_.label = std::move(label); }

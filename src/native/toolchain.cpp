@@ -63,9 +63,12 @@ struct Child {
   fs::path log;
 };
 
-std::expected<pid_t, std::string> spawn(const std::vector<std::string>& argv, const fs::path& log) {
+// Runs argv with stdout and stderr into `log`, in folder `cwd` if given.
+std::expected<pid_t, std::string> spawn(const std::vector<std::string>& argv, const fs::path& log,
+                                        const fs::path& cwd = {}) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   std::vector<char*> args;
@@ -113,6 +116,10 @@ std::optional<Toolchain> find_toolchain() {
   Toolchain tc;
   tc.compiler = *cc;
   tc.flags = kFlags;
+  // Debian's cc is gcc (/usr/bin/x86_64-linux-gnu-gcc-12); profile-guided
+  // builds use gcc's flags and .gcda files.
+  std::string name = real.filename().string();
+  tc.profile_guided = name.find("gcc") != std::string::npos && name.find("clang") == std::string::npos;
   struct utsname u {};
   uname(&u);
   tc.identity = fmt::format("{} {} {} {} |", real.string(), st.st_size, st.st_mtim.tv_sec, u.machine);
@@ -163,12 +170,16 @@ std::expected<void, std::string> build_shared_object(const Toolchain& tc, const 
   while ((next < order.size() && !failure) || !running.empty()) {
     while (next < order.size() && running.size() < jobs && !failure) {
       size_t i = order[next++];
+      // Relative names, run inside work_dir: a unit's profile (see
+      // BuildOptions::unit_flags) is matched by its file name, and the
+      // training build's folder is not the final build's.
       std::vector<std::string> argv = {tc.compiler};
       argv.insert(argv.end(), tc.flags.begin(), tc.flags.end());
       argv.push_back(opts.optimize);
-      argv.insert(argv.end(), {"-c", (work_dir / fmt::format("unit{}.c", i)).string(), "-o", objects[i].string()});
+      argv.insert(argv.end(), opts.unit_flags.begin(), opts.unit_flags.end());
+      argv.insert(argv.end(), {"-c", fmt::format("unit{}.c", i), "-o", fmt::format("unit{}.o", i)});
       fs::path log = work_dir / fmt::format("unit{}.log", i);
-      auto pid = spawn(argv, log);
+      auto pid = spawn(argv, log, work_dir);
       if (!pid) {
         failure = pid.error();
         break;
@@ -180,6 +191,7 @@ std::expected<void, std::string> build_shared_object(const Toolchain& tc, const 
   if (failure) return std::unexpected(*failure);
 
   std::vector<std::string> argv = {tc.compiler, "-shared", "-o", output.string()};
+  argv.insert(argv.end(), opts.link_flags.begin(), opts.link_flags.end());
   for (const auto& o : objects) argv.push_back(o.string());
   argv.push_back("-lm");
   fs::path log = work_dir / "link.log";

@@ -23,6 +23,9 @@ struct Toolchain {
   /// path, size and modification time (cheap to get: no process runs), the
   /// flags and the host architecture.
   std::string identity;
+  /// The compiler is gcc, whose profile-guided optimization the code cache
+  /// uses (cache.h, "Training"). Other compilers build without profiles.
+  bool profile_guided = false;
 };
 
 /// Finds the C compiler: $WASIPY_CC if set, else `cc`, `gcc` or `clang` on
@@ -32,6 +35,10 @@ std::optional<Toolchain> find_toolchain();
 struct BuildOptions {
   unsigned jobs = 0;  ///< parallel compiler processes; 0 = one per online core
   std::string optimize = "-O2";  ///< Toolchain::optimize_small or optimize_large
+  /// Added to every unit's compile (profile instrumentation or use). Units
+  /// compile as `unitN.c -o unitN.o` inside work_dir.
+  std::vector<std::string> unit_flags;
+  std::vector<std::string> link_flags;  ///< added to the link
   /// Called after each unit compiles (done, total); may print progress.
   std::function<void(size_t, size_t)> progress;
 };

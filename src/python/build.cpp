@@ -19,20 +19,22 @@ namespace wasipy::python {
 
 namespace fs = std::filesystem;
 
-std::expected<fs::path, std::string> locate_build_script() {
+std::expected<fs::path, std::string> locate_share_file(const std::string& name) {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   std::vector<fs::path> candidates;
   if (!ec) {
-    candidates.push_back(exe.parent_path() / "share/wasipy/python/build-cpython.sh");
-    candidates.push_back(exe.parent_path() / "../share/wasipy/python/build-cpython.sh");  // an installed bin/
+    candidates.push_back(exe.parent_path() / "share/wasipy/python" / name);
+    candidates.push_back(exe.parent_path() / "../share/wasipy/python" / name);  // an installed bin/
   }
-  candidates.push_back(fs::path(WASIPY_PYTHON_SOURCE_DIR) / "build-cpython.sh");
+  candidates.push_back(fs::path(WASIPY_PYTHON_SOURCE_DIR) / name);
   for (const auto& c : candidates)
     if (fs::is_regular_file(c, ec)) return fs::weakly_canonical(c, ec);
-  return std::unexpected(fmt::format("cannot find build-cpython.sh (looked in {} and {}); rebuild wasipy with CMake",
+  return std::unexpected(fmt::format("cannot find {} (looked in {} and {}); rebuild wasipy with CMake", name,
                                      candidates.front().parent_path().string(), WASIPY_PYTHON_SOURCE_DIR));
 }
+
+std::expected<fs::path, std::string> locate_build_script() { return locate_share_file("build-cpython.sh"); }
 
 namespace {
 

@@ -55,6 +55,9 @@ std::expected<AddResult, std::string> add_distribution(const std::filesystem::pa
 /// The build script (build-cpython.sh): share/wasipy/python/ beside the
 /// running executable, else the source tree wasipy was configured from.
 std::expected<std::filesystem::path, std::string> locate_build_script();
+/// A file wasipy ships beside build-cpython.sh (share/wasipy/python/ next to
+/// the binary, else this source tree's src/python/): e.g. train.py.
+std::expected<std::filesystem::path, std::string> locate_share_file(const std::string& name);
 
 struct BuildOptions {
   std::filesystem::path script;          ///< build-cpython.sh

@@ -187,6 +187,7 @@ int test_main(const Options& o, std::ostream& out, std::ostream& err) {
   auto outcome = launch::run(guest);
   if (!outcome) return bad(fmt::format("cannot start CPython: {}", outcome.error()));
   if (!outcome->trap.empty()) err << "wasipy test: CPython trapped: " << outcome->trap << '\n';
+  for (const auto& note : outcome->notes) err << note << '\n';
 
   std::vector<TestCase> tests;
   fs::path junit = tmp.path / "tmp" / "wasipy-junit.xml";

@@ -275,6 +275,26 @@ std::vector<uint8_t> hello_module(bool trap) {
   return b.build();
 }
 
+TEST_F(CommandLine, TrainKeepsTheCountsOfARunThatExitsForTheNextCompile) {
+  auto bytes = hello_module(false);
+  auto path = write("hello.wasm", std::string(bytes.begin(), bytes.end()));
+  auto interp = cli({"run", "--train", "--tier", "interp", path});
+  EXPECT_NE(interp.status, kExitOk);
+  EXPECT_NE(interp.err.find("training is for the native tier"), std::string::npos) << interp.err;
+  auto tc = native::find_toolchain();
+  if (!tc || !tc->profile_guided) GTEST_SKIP() << "training needs gcc";
+  auto trained = cli({"run", "--train", path});
+  if (trained.err.find("built without WASI") != std::string::npos) GTEST_SKIP() << trained.err;
+  EXPECT_EQ(trained.status, 7) << trained.err;
+  EXPECT_NE(trained.err.find("training counts saved for hello.wasm (profile "), std::string::npos) << trained.err;
+  auto compiled = cli({"compile", path});
+  ASSERT_EQ(compiled.status, kExitOk) << compiled.err;
+  EXPECT_NE(compiled.out.find("-pgo"), std::string::npos) << compiled.out;
+  auto again = cli({"run", path});
+  EXPECT_EQ(again.status, 7) << again.err;
+  EXPECT_TRUE(again.err.empty()) << again.err;
+}
+
 TEST_F(CommandLine, TheExecutableEndsARunWithTheGuestsStatusAndLosesNoOutput) {
   // As tools/main.cpp runs it: after exit_without_teardown, `run` ends the
   // process itself (in a child here) once the guest is done.

@@ -770,6 +770,80 @@ TEST_F(Cache, CompileFillsTheCacheForALaterRun) {
   EXPECT_EQ(run_add(options()), "");
 }
 
+// Training (cache.h): an instrumented run's counts become the module's
+// profile, and the next build uses them under a name of its own.
+TEST_F(Cache, TrainingCountsGuideTheNextBuildUnderItsOwnName) {
+  if (!toolchain()->profile_guided) GTEST_SKIP() << "training needs gcc";
+  EXPECT_EQ(run_add(options()), "");
+  ASSERT_EQ(files_with_extension(".so").size(), 1u);
+  fs::path plain = the_so();
+  auto trainee = options();
+  trainee.instrument = true;
+  auto engine = native_engine(trainee);
+  auto module = decode(add_module());
+  std::string key;
+  {
+    Side side(*engine, add_module());
+    EXPECT_EQ(side.call("add", {i32(2), i32(3)}), "i32:5");
+    auto saved = engine->save_training();
+    ASSERT_TRUE(saved.has_value()) << saved.error();
+    ASSERT_EQ(saved->size(), 1u);
+    key = native::cache_key(native::module_hash(module->bytes), *toolchain());
+    auto stored = native::stored_profile(cache_dir_, key);
+    ASSERT_TRUE(stored.has_value());
+    EXPECT_EQ(stored->id, (*saved)[0].id);
+  }
+  // The instrumented build itself was never cached.
+  EXPECT_EQ(files_with_extension(".so").size(), 1u);
+  EXPECT_TRUE(fs::is_directory(cache_dir_ / "profiles" / key));
+  auto built = native_engine(options())->compile(*module);
+  ASSERT_TRUE(built.has_value()) << built.error();
+  ASSERT_TRUE(built->profile.has_value());
+  EXPECT_NE(built->shared_object.filename().string().find("-pgo" + built->profile->id), std::string::npos);
+  EXPECT_TRUE(native::verify_entry(built->shared_object).has_value());
+  EXPECT_EQ(files_with_extension(".so").size(), 2u);
+  EXPECT_EQ(run_add(options()), "");  // runs the profiled entry, silently
+  auto engine2 = native_engine(options());
+  EXPECT_TRUE(engine2->has_cached_code(module));
+  // Without the profile the plain entry is used again; clearing the cache
+  // drops the counts too.
+  auto unprofiled = options();
+  unprofiled.use_profile = false;
+  auto plain_again = native_engine(unprofiled)->compile(*module);
+  ASSERT_TRUE(plain_again.has_value());
+  EXPECT_EQ(plain_again->shared_object, plain);
+  EXPECT_FALSE(plain_again->compiled_now);
+  ASSERT_TRUE(native::clear_cache(cache_dir_).has_value());
+  EXPECT_FALSE(native::stored_profile(cache_dir_, key).has_value());
+  EXPECT_FALSE(fs::exists(cache_dir_ / "profiles"));
+}
+
+TEST_F(Cache, TrainingWithoutGccIsRefusedWithAReason) {
+  native::Toolchain other = *toolchain();
+  other.profile_guided = false;
+  auto trainee = options();
+  trainee.instrument = true;
+  auto r = native::obtain(*decode(add_module()), "00", other, trainee);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().find("training needs gcc"), std::string::npos) << r.error();
+}
+
+TEST_F(Cache, AProfileFileOfAnotherFormatIsIgnored) {
+  fs::create_directories(cache_dir_ / "profiles" / "k");
+  std::ofstream(cache_dir_ / "profiles" / "k" / "profile") << "wasipy-profile 2\nunits 3\nid abc\n";
+  EXPECT_FALSE(native::stored_profile(cache_dir_, "k").has_value());
+  std::ofstream(cache_dir_ / "profiles" / "k" / "profile", std::ios::trunc) << "wasipy-profile 1\nunits 0\nid abc\n";
+  EXPECT_FALSE(native::stored_profile(cache_dir_, "k").has_value());
+  std::ofstream(cache_dir_ / "profiles" / "k" / "profile", std::ios::trunc) << "wasipy-profile 1\nunits 3\nid abc\n";
+  auto p = native::stored_profile(cache_dir_, "k");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->units, 3u);
+  EXPECT_EQ(p->id, "abc");
+  // Sealing needs counts.
+  auto sealed = native::seal_profile(cache_dir_, "k");
+  ASSERT_FALSE(sealed.has_value());
+}
+
 // What launch::load does with a module whose code is in the cache: its
 // bodies are never decoded, and the cached code runs all the same.
 std::shared_ptr<const wasm::Module> decode_without_bodies(const Bytes& bytes) {
