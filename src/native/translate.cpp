@@ -197,6 +197,26 @@ const char* numeric(Opcode op) {
   }
 }
 
+// Integer instructions that cannot trap and read nothing but their
+// operands: the translator may carry their result as an expression.
+bool pure_integer(Opcode op) {
+  switch (op) {
+    case Opcode::I32Eqz: case Opcode::I32Eq: case Opcode::I32Ne: case Opcode::I32LtS: case Opcode::I32LtU:
+    case Opcode::I32GtS: case Opcode::I32GtU: case Opcode::I32LeS: case Opcode::I32LeU: case Opcode::I32GeS:
+    case Opcode::I32GeU: case Opcode::I64Eqz: case Opcode::I64Eq: case Opcode::I64Ne: case Opcode::I64LtS:
+    case Opcode::I64LtU: case Opcode::I64GtS: case Opcode::I64GtU: case Opcode::I64LeS: case Opcode::I64LeU:
+    case Opcode::I64GeS: case Opcode::I64GeU: case Opcode::I32Add: case Opcode::I32Sub: case Opcode::I32Mul:
+    case Opcode::I32And: case Opcode::I32Or: case Opcode::I32Xor: case Opcode::I32Shl: case Opcode::I32ShrS:
+    case Opcode::I32ShrU: case Opcode::I64Add: case Opcode::I64Sub: case Opcode::I64Mul: case Opcode::I64And:
+    case Opcode::I64Or: case Opcode::I64Xor: case Opcode::I64Shl: case Opcode::I64ShrS: case Opcode::I64ShrU:
+    case Opcode::I32WrapI64: case Opcode::I64ExtendI32S: case Opcode::I64ExtendI32U: case Opcode::I32Extend8S:
+    case Opcode::I32Extend16S: case Opcode::I64Extend8S: case Opcode::I64Extend16S: case Opcode::I64Extend32S:
+      return true;
+    default:
+      return false;
+  }
+}
+
 struct NumericShape {
   ValType in1, in2, out;
   bool binary;
@@ -284,18 +304,67 @@ class FunctionTranslator {
     vars_.insert({pos, l});
     return fmt::format("s{}{}", pos, l);
   }
+  // An operand as C: its pending expression, or its slot variable.
   std::string top(uint32_t from_top = 0) {
     uint32_t pos = uint32_t(stack_.size()) - 1 - from_top;
+    if (!pending_[pos].expr.empty()) return pending_[pos].expr;
     return var(pos, stack_[pos]);
   }
   std::string pop() {
     std::string v = top();
-    stack_.pop_back();
+    drop();
     return v;
   }
+  void drop() {
+    stack_.pop_back();
+    pending_.pop_back();
+  }
+  void resize_stack(size_t n) {
+    stack_.resize(n);
+    pending_.resize(n);
+  }
+  // A new operand that the caller assigns to the returned slot variable.
   std::string push(ValType t) {
     stack_.push_back(t);
+    pending_.emplace_back();
     return var(uint32_t(stack_.size() - 1), t);
+  }
+  // A new operand left as an expression until something consumes it (see
+  // Pending), or assigned now when it is too long to carry.
+  void push_pending(ValType t, std::string expr, std::vector<uint32_t> locals) {
+    if (expr.size() > 160) {
+      line(fmt::format("{} = {};", push(t), expr));
+      return;
+    }
+    stack_.push_back(t);
+    pending_.push_back(Pending{std::move(expr), std::move(locals)});
+  }
+  // Whether the top `n` operands are all pending (made of constants and
+  // locals only), and the locals they read.
+  bool pending_operands(uint32_t n, std::vector<uint32_t>& locals) const {
+    for (uint32_t k = 0; k < n; ++k) {
+      const Pending& p = pending_[pending_.size() - 1 - k];
+      if (p.expr.empty()) return false;
+      locals.insert(locals.end(), p.locals.begin(), p.locals.end());
+    }
+    return true;
+  }
+  void materialize(size_t pos) {
+    Pending& p = pending_[pos];
+    if (p.expr.empty()) return;
+    line(fmt::format("{} = {};", var(uint32_t(pos), stack_[pos]), p.expr));
+    p = Pending{};
+  }
+  // Control flow meets here: every operand must be in its slot.
+  void materialize_all() {
+    for (size_t pos = 0; pos < pending_.size(); ++pos) materialize(pos);
+  }
+  // Local `l` is about to change: operands that read it take its value now.
+  void materialize_readers_of(uint32_t l) {
+    for (size_t pos = 0; pos < pending_.size(); ++pos) {
+      const auto& ls = pending_[pos].locals;
+      if (std::find(ls.begin(), ls.end(), l) != ls.end()) materialize(pos);
+    }
   }
   std::string global_ref(uint32_t g) {
     globals_.insert(g);
@@ -332,6 +401,20 @@ class FunctionTranslator {
   std::set<uint32_t> globals_, tables_;
   std::vector<std::string> extra_decls_;
   std::vector<ValType> stack_;
+  // Operands not yet written to their slot: constants, local.get and pure
+  // integer arithmetic over those are carried as C expressions and pasted
+  // where they are consumed (`l3 + 8u` rather than `s0i = l3; s1i = 8u;
+  // s0i = s0i + s1i;`): a third less C for the compiler to read, and the
+  // same code out of it. Such an expression reads only locals and
+  // constants, cannot trap and has no effect, so evaluating it later is the
+  // same as evaluating it now as long as none of its locals changes (a
+  // local.set first assigns the operands that read it) and no control flow
+  // intervenes (every block, branch and label assigns them all).
+  struct Pending {
+    std::string expr;  ///< empty: the value is in its slot variable
+    std::vector<uint32_t> locals;  ///< the locals it reads
+  };
+  std::vector<Pending> pending_;  // parallel to stack_
   std::vector<Ctl> ctl_;
   std::vector<ValType> locals_;
   uint32_t next_label_ = 0;
@@ -374,7 +457,7 @@ void FunctionTranslator::emit_call(const wasm::FuncType& type, const std::string
   size_t np = type.params.size();
   std::string args;
   for (size_t k = 0; k < np; ++k) args += ", " + top(uint32_t(np - 1 - k));
-  for (size_t k = 0; k < np; ++k) stack_.pop_back();
+  for (size_t k = 0; k < np; ++k) drop();
   std::string call = fmt::format("{}{})", callee_expr, args);
   if (type.results.empty()) {
     line(call + ";");
@@ -404,8 +487,8 @@ void FunctionTranslator::end_frame() {
     return;
   }
   if (c.kind != Ctl::Loop) out_ += fmt::format(" L{}:;\n", c.label);
-  stack_.resize(c.height);
-  for (auto t : c.results) stack_.push_back(t);
+  resize_stack(c.height);
+  for (auto t : c.results) push(t);
   dead_ = false;
 }
 
@@ -456,6 +539,7 @@ std::expected<std::string, std::string> FunctionTranslator::run() {
         block_signature(in.block_type, c.params, c.results);
         if (op == Opcode::If) {
           std::string cond = pop();
+          materialize_all();
           c.height = uint32_t(stack_.size() - c.params.size());
           // The else branch needs the parameters as they were on entry.
           for (size_t k = 0; k < c.params.size(); ++k) {
@@ -464,6 +548,7 @@ std::expected<std::string, std::string> FunctionTranslator::run() {
           }
           line(fmt::format("if (!{}) goto E{};", cond, c.label));
         } else {
+          materialize_all();
           c.height = uint32_t(stack_.size() - c.params.size());
           if (op == Opcode::Loop) out_ += fmt::format(" L{}:;\n", c.label);
         }
@@ -472,10 +557,13 @@ std::expected<std::string, std::string> FunctionTranslator::run() {
       }
       case Opcode::Else: {
         Ctl& c = ctl_.back();
-        if (!dead_) line(fmt::format("goto L{};", c.label));
+        if (!dead_) {
+          materialize_all();
+          line(fmt::format("goto L{};", c.label));
+        }
         out_ += fmt::format(" E{}:;\n", c.label);
         c.has_else = true;
-        stack_.resize(c.height);
+        resize_stack(c.height);
         for (size_t k = 0; k < c.params.size(); ++k) {
           std::string v = push(c.params[k]);
           line(fmt::format("{} = p{}_{};", v, c.label, k));
@@ -484,14 +572,17 @@ std::expected<std::string, std::string> FunctionTranslator::run() {
         break;
       }
       case Opcode::End:
+        if (!dead_ && ctl_.size() > 1) materialize_all();
         end_frame();
         break;
       case Opcode::Br:
+        materialize_all();
         emit_branch(in.a);
         dead_ = true;
         break;
       case Opcode::BrIf: {
         std::string cond = pop();
+        materialize_all();
         line(fmt::format("if ({}) {{", cond));
         emit_branch(in.a);
         line("}");
@@ -499,6 +590,7 @@ std::expected<std::string, std::string> FunctionTranslator::run() {
       }
       case Opcode::BrTable: {
         std::string index = pop();
+        materialize_all();
         const auto& targets = *in.targets;
         line(fmt::format("switch ({}) {{", index));
         for (size_t k = 0; k + 1 < targets.size(); ++k) {
@@ -536,7 +628,7 @@ std::expected<std::string, std::string> FunctionTranslator::run() {
         break;
       }
       case Opcode::Drop:
-        stack_.pop_back();
+        drop();
         break;
       case Opcode::Select:
       case Opcode::SelectT: {
@@ -549,17 +641,23 @@ std::expected<std::string, std::string> FunctionTranslator::run() {
         line(fmt::format("{} = {} ? {} : {};", dst, cond, a, b));
         break;
       }
-      case Opcode::LocalGet: {
-        std::string dst = push(locals_[in.a]);
-        line(fmt::format("{} = l{};", dst, in.a));
+      case Opcode::LocalGet:
+        push_pending(locals_[in.a], fmt::format("l{}", in.a), {in.a});
+        break;
+      case Opcode::LocalSet: {
+        std::string v = pop();
+        materialize_readers_of(in.a);
+        line(fmt::format("l{} = {};", in.a, v));
         break;
       }
-      case Opcode::LocalSet:
-        line(fmt::format("l{} = {};", in.a, pop()));
+      case Opcode::LocalTee: {
+        ValType t = stack_.back();
+        std::string v = pop();
+        materialize_readers_of(in.a);
+        line(fmt::format("l{} = {};", in.a, v));
+        push_pending(t, fmt::format("l{}", in.a), {in.a});
         break;
-      case Opcode::LocalTee:
-        line(fmt::format("l{} = {};", in.a, top()));
-        break;
+      }
       case Opcode::GlobalGet: {
         ValType t = m_.global_type(in.a).type;
         std::string cell = "*" + global_ref(in.a);
@@ -651,16 +749,16 @@ std::expected<std::string, std::string> FunctionTranslator::run() {
         break;
       }
       case Opcode::I32Const:
-        line(fmt::format("{} = {}u;", push(ValType::I32), uint32_t(in.imm)));
+        push_pending(ValType::I32, fmt::format("{}u", uint32_t(in.imm)), {});
         break;
       case Opcode::I64Const:
-        line(fmt::format("{} = {}ull;", push(ValType::I64), in.imm));
+        push_pending(ValType::I64, fmt::format("{}ull", uint64_t(in.imm)), {});
         break;
       case Opcode::F32Const:
-        line(fmt::format("{} = f32_bits({}u);", push(ValType::F32), uint32_t(in.imm)));
+        push_pending(ValType::F32, fmt::format("f32_bits({}u)", uint32_t(in.imm)), {});
         break;
       case Opcode::F64Const:
-        line(fmt::format("{} = f64_bits({}ull);", push(ValType::F64), in.imm));
+        push_pending(ValType::F64, fmt::format("f64_bits({}ull)", uint64_t(in.imm)), {});
         break;
       case Opcode::RefNull:
         line(fmt::format("{} = 0;", push(ValType(uint8_t(in.imm)))));
@@ -691,10 +789,18 @@ std::expected<std::string, std::string> FunctionTranslator::run() {
         auto shape = numeric_shape(op);
         const char* expr = numeric(op);
         if (!shape || !expr) return std::unexpected(fmt::format("no translation for {}", wasm::name_of(op)));
+        std::vector<uint32_t> reads;
+        bool defer = pure_integer(op) && pending_operands(shape->binary ? 2 : 1, reads);
         std::string b = shape->binary ? pop() : "";
         std::string a = pop();
-        std::string dst = push(shape->out);
-        line(fmt::format("{} = {};", dst, fmt::format(fmt::runtime(expr), fmt::arg("a", a), fmt::arg("b", b))));
+        std::string value = fmt::format(fmt::runtime(expr), fmt::arg("a", a), fmt::arg("b", b));
+        if (defer) {
+          // Cast to the wasm type, parenthesized: whatever consumes it sees
+          // one operand of exactly that type (C's == gives an int).
+          push_pending(shape->out, fmt::format("(({})({}))", ctype(shape->out), value), std::move(reads));
+          break;
+        }
+        line(fmt::format("{} = {};", push(shape->out), value));
         break;
       }
     }

@@ -498,6 +498,30 @@ TEST_F(Parity, ResultsOfFunctionsThatDoNotTrap) {
   both("f64_min", {f64(NAN), f64(1.0)});
 }
 
+// The translator carries constants, local.get and pure integer arithmetic
+// as C expressions until they are consumed: each must still read a local as
+// it was when the wasm pushed it.
+TEST_F(Parity, OperandsReadALocalAsItWasWhenPushed) {
+  ModuleBuilder b;
+  uint32_t i_i = b.type({I32}, {I32});
+  // x; x = x + 1; x  ->  old x - new x = -1 (4294967295)
+  b.func(i_i, {}, {0x20, 0x00, 0x20, 0x00, 0x41, 0x01, 0x6A, 0x21, 0x00, 0x20, 0x00, 0x6B}, "set_between");
+  // x + 3, then x = 10 by tee, + the tee'd 10  ->  x + 13
+  b.func(i_i, {}, {0x20, 0x00, 0x41, 0x03, 0x6A, 0x41, 0x0A, 0x22, 0x00, 0x6A}, "tee_between");
+  uint32_t ii_i = b.type({I32, I32}, {I32});
+  // x; block { br_if 0 (c); x = 99 }; that first x, whether or not the branch skipped the set
+  b.func(ii_i, {}, {0x20, 0x00, 0x02, 0x40, 0x20, 0x01, 0x0D, 0x00, 0x41, 0xE3, 0x00, 0x21, 0x00, 0x0B}, "across_branch");
+  // (x == 0) - (c == 0) as unsigned, shifted right: no sign may leak in
+  b.func(ii_i, {}, {0x20, 0x00, 0x45, 0x20, 0x01, 0x45, 0x6B, 0x41, 0x01, 0x76}, "compare_arith");
+  load(b.build());
+  EXPECT_EQ(both("set_between", {i32(5)}), "i32:4294967295");
+  EXPECT_EQ(both("tee_between", {i32(5)}), "i32:18");
+  EXPECT_EQ(both("across_branch", {i32(5), i32(0)}), "i32:5");
+  EXPECT_EQ(both("across_branch", {i32(5), i32(1)}), "i32:5");
+  EXPECT_EQ(both("compare_arith", {i32(1), i32(0)}), "i32:2147483647");
+  EXPECT_EQ(both("compare_arith", {i32(0), i32(1)}), "i32:0");
+}
+
 TEST_F(Parity, TwoInstancesOfOneModuleHaveTheirOwnMemory) {
   ModuleBuilder b;
   b.memory(1);
