@@ -14,6 +14,7 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 extern char** environ;
 
@@ -120,11 +121,13 @@ std::optional<Toolchain> find_toolchain() {
   // builds use gcc's flags and .gcda files.
   std::string name = real.filename().string();
   tc.profile_guided = name.find("gcc") != std::string::npos && name.find("clang") == std::string::npos;
+  if (tc.profile_guided) tc.optimize_large.insert(tc.optimize_large.end(), {"-fira-region=one", "-fira-algorithm=priority"});
   struct utsname u {};
   uname(&u);
   tc.identity = fmt::format("{} {} {} {} |", real.string(), st.st_size, st.st_mtim.tv_sec, u.machine);
   for (const auto& f : tc.flags) tc.identity += " " + f;
-  tc.identity += fmt::format(" | {} below {} bytes of code, else {}", tc.optimize_small, tc.large_code_bytes, tc.optimize_large);
+  tc.identity += fmt::format(" | {} below {} bytes of code, else {}", fmt::join(tc.optimize_small, " "), tc.large_code_bytes,
+                             fmt::join(tc.optimize_large, " "));
   return tc;
 }
 
@@ -175,7 +178,7 @@ std::expected<void, std::string> build_shared_object(const Toolchain& tc, const 
       // training build's folder is not the final build's.
       std::vector<std::string> argv = {tc.compiler};
       argv.insert(argv.end(), tc.flags.begin(), tc.flags.end());
-      argv.push_back(opts.optimize);
+      argv.insert(argv.end(), opts.optimize.begin(), opts.optimize.end());
       argv.insert(argv.end(), opts.unit_flags.begin(), opts.unit_flags.end());
       argv.insert(argv.end(), {"-c", fmt::format("unit{}.c", i), "-o", fmt::format("unit{}.o", i)});
       fs::path log = work_dir / fmt::format("unit{}.log", i);
