@@ -154,7 +154,7 @@ std::expected<fs::path, std::string> compile_into(const wasm::Module& module, co
   if (module.deferred_code) return std::unexpected("internal error: the module's function bodies were never decoded");
   std::error_code ec;
   fs::create_directories(parent, ec);
-  // Named by the key, so that clear_cache can tell (by the key's lock)
+  // Named by the entry, so that clear_cache can tell (by the entry's lock)
   // whether a process is still compiling here.
   std::string templ = (parent / (stem + ".build-XXXXXX")).string();
   if (!mkdtemp(templ.data())) {
@@ -293,6 +293,15 @@ std::expected<Profile, std::string> seal_profile(const fs::path& cache_dir, std:
   return p;
 }
 
+std::optional<Profile> profile_to_use(const ObtainOptions& opts, const Toolchain& tc, std::string_view key) {
+  if (!opts.use_profile || !tc.profile_guided) return std::nullopt;
+  return stored_profile(opts.cache_dir, key);
+}
+
+std::string entry_stem(std::string_view key, const std::optional<Profile>& profile) {
+  return profile ? fmt::format("{}-pgo{}", key, profile->id) : std::string(key);
+}
+
 std::string cache_key(std::string_view module_hash, const Toolchain& tc) {
   std::string tool = std::string(translator_id()) + "\n" + tc.identity;
   return fmt::format("{}-{}", module_hash, hex64(XXH3_64bits(tool.data(), tool.size())));
@@ -348,12 +357,9 @@ std::expected<Artifact, std::string> obtain(const wasm::Module& module, std::str
     a.compiled_now = a.temporary = a.instrumented = true;
     return a;
   }
-  if (opts.use_profile && tc.profile_guided) {
-    training.profile = stored_profile(opts.cache_dir, key);
-    if (training.profile) training.mode = ProfileUse::Use;
-  }
-  // The entry's name: the key, and the profile's id when built with one.
-  const std::string stem = training.profile ? fmt::format("{}-pgo{}", key, training.profile->id) : key;
+  training.profile = profile_to_use(opts, tc, key);
+  if (training.profile) training.mode = ProfileUse::Use;
+  const std::string stem = entry_stem(key, training.profile);
   if (!opts.use_cache) {
     fs::path tmp_parent = fs::temp_directory_path() / "wasipy-native";
     auto so = compile_into(module, key, stem, tc, opts, tmp_parent, training);

@@ -63,6 +63,11 @@ struct ObtainOptions {
   bool instrument = false;   ///< a private instrumented build for training (gcc only)
 };
 
+/// The profile a build of KEY follows with these options and compiler, if any.
+std::optional<Profile> profile_to_use(const ObtainOptions& opts, const Toolchain& tc, std::string_view key);
+/// The cache entry's name: KEY, or KEY-pgoID when built with that profile.
+std::string entry_stem(std::string_view key, const std::optional<Profile>& profile);
+
 struct Artifact {
   std::filesystem::path shared_object;
   std::string key;

@@ -312,11 +312,7 @@ bool NativeEngine::has_cached_code(const std::shared_ptr<const wasm::Module>& mo
   if (!options_.use_cache || options_.instrument) return false;
   std::string key = cache_key(hash_of(module), toolchain_);
   if (libraries_.count(key)) return true;
-  std::string stem = key;
-  if (options_.use_profile && toolchain_.profile_guided) {
-    if (auto p = stored_profile(options_.cache_dir, key)) stem = fmt::format("{}-pgo{}", key, p->id);
-  }
-  std::filesystem::path so = options_.cache_dir / (stem + ".so");
+  std::filesystem::path so = options_.cache_dir / (entry_stem(key, profile_to_use(options_, toolchain_, key)) + ".so");
   if (!verify_entry(so)) return false;
   // Loaded now, so that a hit needs nothing more of the module than its
   // bytes (hashed) and function count: its bodies may not even be decoded
