@@ -121,7 +121,10 @@ std::optional<Toolchain> find_toolchain() {
   // builds use gcc's flags and .gcda files.
   std::string name = real.filename().string();
   tc.profile_guided = name.find("gcc") != std::string::npos && name.find("clang") == std::string::npos;
-  if (tc.profile_guided) tc.optimize_large.insert(tc.optimize_large.end(), {"-fira-region=one", "-fira-algorithm=priority"});
+  if (tc.profile_guided) {
+    tc.optimize_large.insert(tc.optimize_large.end(),
+                             {"-fira-region=one", "-fira-algorithm=priority", "-free", "-fcaller-saves"});
+  }
   struct utsname u {};
   uname(&u);
   tc.identity = fmt::format("{} {} {} {} |", real.string(), st.st_size, st.st_mtim.tv_sec, u.machine);
