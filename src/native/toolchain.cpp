@@ -123,7 +123,7 @@ std::optional<Toolchain> find_toolchain() {
   tc.profile_guided = name.find("gcc") != std::string::npos && name.find("clang") == std::string::npos;
   if (tc.profile_guided) {
     tc.optimize_large.insert(tc.optimize_large.end(),
-                             {"-fira-region=one", "-fira-algorithm=priority", "-free", "-fcaller-saves"});
+                             {"-fira-region=one", "-free", "-fcaller-saves"});
   }
   struct utsname u {};
   uname(&u);

@@ -17,17 +17,21 @@ struct Toolchain {
   /// python.wasm, -O1 runs as fast as -O2 (bench/python/cpu.py: 0.82 s CPU
   /// against 0.80 s) and compiles in 60% of the time (94 s of CPU, not 159 s).
   std::vector<std::string> optimize_small = {"-O2"};
-  /// With gcc, large modules also get a cheaper register allocator: one
-  /// region per function and priority colouring. Measured on python.wasm
-  /// (189 units, each compiled by both at once, one per core): 11% less
-  /// compile CPU (158 s against 178 s), 0.35% more instructions run
-  /// (callgrind, bench/python/cpu.py 1: 2.495 G against 2.486 G).
-  /// And two of -O2's passes that cost no measurable compile time:
-  /// redundant-extension elimination (-free: wasm's 32-bit addresses are
-  /// zero-extended to 64 bits at every access, often twice) and keeping
-  /// values in call-clobbered registers across calls (-fcaller-saves).
-  /// cpu.py 1: 2.358 G instructions against 2.505 G (-5.9%; the eval loop
-  /// -11.5%), CPU time 0.976x over 10 paired runs; compile CPU 1.000x.
+  /// With gcc, large modules also get a cheaper register allocator (one
+  /// region per function: -fira-region=one) and two of -O2's passes that
+  /// cost no measurable compile time: redundant-extension elimination
+  /// (-free: wasm's 32-bit addresses are zero-extended to 64 bits at every
+  /// access, often twice) and keeping values in call-clobbered registers
+  /// across calls (-fcaller-saves). Measured on python.wasm, bench/python/
+  /// cpu.py under callgrind (instructions) and as CPU time over 10 runs of
+  /// cpu.py 3 paired with the other variant, one per core:
+  ///  - one region + priority colouring (the previous choice): 2.495 G;
+  ///    priority colouring saved 4% of compile CPU but spills more: adding
+  ///    -free -fcaller-saves to it gave 2.390 G, while without it they give
+  ///    2.356 G and 0.917x / 0.949x the CPU time (two sets of 10 pairs);
+  ///  - one region against the default regions: 0.926x the compile CPU (a
+  ///    sample of units, paired), about the same code (2.356 G against
+  ///    2.338 G instructions; 0.923x-0.949x CPU either way against the old).
   std::vector<std::string> optimize_large = {"-O1"};
   uint64_t large_code_bytes = 1 << 20;  ///< wasm code section bytes from which a module is large
   /// What identifies the compiler and how it is used, for cache keys: its
