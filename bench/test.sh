@@ -7,7 +7,7 @@
 # same guest environment, in the same run; prints wall and CPU seconds and
 # the ratios. A benchmark, not a test: it fails only when a runner fails.
 #
-# usage: bench/test.sh [--runs N] [--warmup N] [--tiers "interp native"] [SUITE...]
+# usage: bench/test.sh [--runs N] [--warmup N] [--tiers "interp native"] [--paired] [SUITE...]
 #
 #   SUITE          toolz, mpmath, networkx, sympy (default: all four)
 #   --runs N       timed runs per runner, median kept (default 1)
@@ -15,6 +15,11 @@
 #                  then has its bytecode cached, as wasipy test keeps it
 #   --tiers LIST   wasipy tiers to time (default: interp and native, when
 #                  `wasipy test --tier` exists; else wasipy's default)
+#   --paired       time native pytest and each wasipy tier at the same
+#                  time, each pinned to its own core (taskset), swapping
+#                  cores every run: on a shared, noisy machine both then see
+#                  the same conditions, and the ratio is what to read (needs
+#                  2 cores; Node is timed alone as usual)
 #
 # Environment: WASIPY (default build/wasipy), NODE_RUNNER (default
 # ../shared/peers/node-wasi-run.mjs beside the repo), NATIVE_PYTHON (default
@@ -30,20 +35,25 @@ NODE_RUNNER="${NODE_RUNNER:-$ROOT/../shared/peers/node-wasi-run.mjs}"
 NATIVE_PYTHON="${NATIVE_PYTHON:-/usr/bin/python3.11}"
 SUBSETS="$ROOT/tests/e2e/subsets"
 HOST_ENV=/usr/lib/python3/dist-packages
-RUNS=1 WARMUP=1 TIERS=
+RUNS=1 WARMUP=1 TIERS= PAIRED=0
 SUITES=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS="${2:?--runs needs a number}"; shift 2 ;;
     --warmup) WARMUP="${2:?--warmup needs a number}"; shift 2 ;;
     --tiers) TIERS="${2:?--tiers needs a list}"; shift 2 ;;
+    --paired) PAIRED=1; shift ;;
     toolz|mpmath|networkx|sympy) SUITES+=("$1"); shift ;;
-    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown argument $1 (suites: toolz mpmath networkx sympy)" >&2; exit 2 ;;
   esac
 done
 [ ${#SUITES[@]} -gt 0 ] || SUITES=(toolz mpmath networkx sympy)
 [ -x "$WASIPY" ] || { echo "test.sh: no wasipy at $WASIPY; build it or set WASIPY" >&2; exit 2; }
+if [ $PAIRED = 1 ]; then
+  [ "$(nproc)" -ge 2 ] || { echo "test.sh: --paired needs two cores" >&2; exit 2; }
+  case "$ROOT$OUT$WASIPY$NATIVE_PYTHON" in *" "*) echo "test.sh: --paired needs paths without spaces" >&2; exit 2 ;; esac
+fi
 if [ -z "$TIERS" ]; then
   if "$WASIPY" test --help 2>/dev/null | grep -q -- '--tier'; then TIERS="interp native"; else TIERS=default; fi
 fi
@@ -56,13 +66,38 @@ mkdir -p "$OUT"
 listed() { sed 's/#.*//; s/[[:space:]]*$//; /^$/d' "$SUBSETS/$1" | { if [ "$2" = all ]; then cat; else head -n "$2"; fi; }; }
 
 time_cmd() { python3 "$ROOT/bench/timeit.py" --runs "$RUNS" --warmup "$WARMUP" -- "$@" || echo "error error"; }
+
+# --paired: runs command A (a string, word-split) and command B at once, A on
+# core 0 and B on core 1, then swapped, RUNS times after WARMUP untimed
+# pairs; prints "WALL_A CPU_A WALL_B CPU_B", the medians ("error" for a
+# runner that failed).
+paired_time() { # A B
+  local tmp i a b wa=() ca=() wb=() cb=() fa=0 fb=0
+  tmp=$(mktemp -d)
+  for ((i = 0; i < WARMUP + RUNS; i++)); do
+    local core_a=$((i % 2)) core_b=$(((i + 1) % 2))
+    # shellcheck disable=SC2086
+    taskset -c $core_a /usr/bin/time -f "%e %U %S" -o "$tmp/a" $1 >/dev/null 2>&1 & a=$!
+    # shellcheck disable=SC2086
+    taskset -c $core_b /usr/bin/time -f "%e %U %S" -o "$tmp/b" $2 >/dev/null 2>&1 & b=$!
+    wait $a || fa=1
+    wait $b || fb=1
+    [ $i -lt "$WARMUP" ] && continue
+    read -r w u s < <(tail -n 1 "$tmp/a"); wa+=("$w"); ca+=("$(awk "BEGIN{print $u + $s}")")
+    read -r w u s < <(tail -n 1 "$tmp/b"); wb+=("$w"); cb+=("$(awk "BEGIN{print $u + $s}")")
+  done
+  rm -rf "$tmp"
+  median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+  if [ $fa = 1 ]; then printf "error error "; else printf "%s %s " "$(median "${wa[@]}")" "$(median "${ca[@]}")"; fi
+  if [ $fb = 1 ]; then echo "error error"; else echo "$(median "${wb[@]}") $(median "${cb[@]}")"; fi
+}
 ratio() {
   if [[ "$1" =~ ^[0-9.]+$ && "$2" =~ ^[0-9.]+$ ]] && awk "BEGIN{exit !($2 > 0)}"; then
     awk "BEGIN{printf \"%.1fx\", $1 / $2}"
   else echo "-"; fi
 }
 
-echo "wasipy test benchmark: ${SUITES[*]}, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), median of $RUNS run(s) after $WARMUP warm-up(s), wasipy tiers: $TIERS"
+echo "wasipy test benchmark: ${SUITES[*]}, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), median of $RUNS run(s) after $WARMUP warm-up(s), wasipy tiers: $TIERS$([ $PAIRED = 1 ] && echo ", each paired with native pytest (one core each)")"
 RESULTS="$OUT/test-results.tsv"
 printf "suite\trunner\twall_s\tcpu_s\n" > "$RESULTS"
 
@@ -90,14 +125,25 @@ for suite in "${SUITES[@]}"; do
   echo
   echo "== $suite ($PACKAGE, ${#PYTEST_ARGS[@]} test paths): $(echo "$first" | grep -E '^[0-9]+ passed, ' | tail -n 1)"
   # Native: its bytecode cached between runs too (outside the copy).
-  native=$(time_cmd env -C "$NATIVE_COPY" PYTHONPYCACHEPREFIX="$OUT/test-native-pycache" "$NATIVE_PYTHON" -m pytest -q -p no:cacheprovider "${PYTEST_ARGS[@]}")
-  printf "%s\tnative\t%s\t%s\n" "$suite" "${native% *}" "${native#* }" >> "$RESULTS"
+  native_cmd=(env -C "$NATIVE_COPY" PYTHONPYCACHEPREFIX="$OUT/test-native-pycache" "$NATIVE_PYTHON" -m pytest -q -p no:cacheprovider "${PYTEST_ARGS[@]}")
   declare -A wasi=()
+  if [ $PAIRED = 0 ]; then
+    native=$(time_cmd "${native_cmd[@]}")
+  fi
   for tier in $TIERS; do
     topt=(); [ "$tier" = default ] || topt=(--tier "$tier")
-    wasi[$tier]=$(time_cmd "$WASIPY" test "${topt[@]}" "$PROJECT" --no-index --host-env "$HOST_ENV" "${WASIPY_OPTS[@]}" -- -q "${PYTEST_ARGS[@]}")
+    wasi_cmd=("$WASIPY" test "${topt[@]}" "$PROJECT" --no-index --host-env "$HOST_ENV" "${WASIPY_OPTS[@]}" -- -q "${PYTEST_ARGS[@]}")
+    if [ $PAIRED = 1 ]; then
+      # Paths here have no spaces (checked below), so the commands pass as strings.
+      read -r nw nc ww wc < <(paired_time "${native_cmd[*]}" "${wasi_cmd[*]}")
+      native="$nw $nc"; wasi[$tier]="$ww $wc"
+      echo "paired with $tier: native $nc s, wasipy $wc s of CPU"
+    else
+      wasi[$tier]=$(time_cmd "${wasi_cmd[@]}")
+    fi
     printf "%s\twasipy-%s\t%s\t%s\n" "$suite" "$tier" "${wasi[$tier]% *}" "${wasi[$tier]#* }" >> "$RESULTS"
   done
+  printf "%s\tnative\t%s\t%s\n" "$suite" "${native% *}" "${native#* }" >> "$RESULTS"
   node="n/a n/a"
   if [ $have_node = 1 ]; then
     # The same recipe as wasipy test (src/testrun/run.cpp), by hand, plus the
