@@ -134,7 +134,7 @@ for suite in "${SUITES[@]}"; do
     topt=(); [ "$tier" = default ] || topt=(--tier "$tier")
     wasi_cmd=("$WASIPY" test "${topt[@]}" "$PROJECT" --no-index --host-env "$HOST_ENV" "${WASIPY_OPTS[@]}" -- -q "${PYTEST_ARGS[@]}")
     if [ $PAIRED = 1 ]; then
-      # Paths here have no spaces (checked below), so the commands pass as strings.
+      # Paths here have no spaces (checked at the start), so the commands pass as strings.
       read -r nw nc ww wc < <(paired_time "${native_cmd[*]}" "${wasi_cmd[*]}")
       native="$nw $nc"; wasi[$tier]="$ww $wc"
       echo "paired with $tier: native $nc s, wasipy $wc s of CPU"

@@ -119,19 +119,19 @@ std::optional<Toolchain> find_toolchain() {
   // Debian's cc is gcc (/usr/bin/x86_64-linux-gnu-gcc-12); profile-guided
   // builds use gcc's flags and .gcda files.
   std::string name = real.filename().string();
-  tc.profile_guided = name.find("gcc") != std::string::npos && name.find("clang") == std::string::npos;
-  // gcc splits hot and cold parts at -O2 (clang does not by default, and
-  // rejects the flag).
-  if (tc.profile_guided) tc.flags.push_back("-fno-reorder-blocks-and-partition");
+  bool is_clang = name.find("clang") != std::string::npos;
+  tc.profile_guided = name.find("gcc") != std::string::npos && !is_clang;
+  if (tc.profile_guided) {
+    // gcc splits hot and cold parts at -O2 (clang does not by default, and
+    // rejects the flag).
+    tc.flags.push_back("-fno-reorder-blocks-and-partition");
+    tc.optimize_large.insert(tc.optimize_large.end(), {"-fira-region=one", "-free", "-fcaller-saves"});
+  }
   // clang accepts -fsignaling-nans but still folds x*1.0, x/1.0 and -0.0-x,
   // returning a signaling NaN unquieted (24 spec assertions in
   // float_exprs.wast); keeping the operations that may raise FP exceptions
   // keeps them.
-  if (name.find("clang") != std::string::npos) tc.flags.push_back("-ffp-exception-behavior=maytrap");
-  if (tc.profile_guided) {
-    tc.optimize_large.insert(tc.optimize_large.end(),
-                             {"-fira-region=one", "-free", "-fcaller-saves"});
-  }
+  if (is_clang) tc.flags.push_back("-ffp-exception-behavior=maytrap");
   struct utsname u {};
   uname(&u);
   tc.identity = fmt::format("{} {} {} {} |", real.string(), st.st_size, st.st_mtim.tv_sec, u.machine);

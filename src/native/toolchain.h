@@ -26,7 +26,7 @@ struct Toolchain {
   /// cpu.py under callgrind (instructions) and as CPU time over 10 runs of
   /// cpu.py 3 paired with the other variant, one per core:
   ///  - one region + priority colouring (the previous choice): 2.495 G;
-  ///    priority colouring saved 4% of compile CPU but spills more: adding
+  ///    priority colouring saved 3% of compile CPU but spills more: adding
   ///    -free -fcaller-saves to it gave 2.390 G, while without it they give
   ///    2.356 G and 0.917x / 0.949x the CPU time (two sets of 10 pairs);
   ///  - one region against the default regions: 0.926x the compile CPU (a
