@@ -249,6 +249,43 @@ TEST_F(Parity, OutOfBoundsLoadWhoseValueIsDroppedStillTraps) {
   }
 }
 
+// The C compiler may delete a load whose value is dead, move one into the
+// only branch that uses it, or swap it with a store to another address; a
+// wasm load that faults must do none of that (prelude.h, WP_LOAD).
+TEST_F(Parity, OutOfBoundsLoadsTrapWhereTheProgramPutThem) {
+  ModuleBuilder b;
+  b.memory(1);
+  uint32_t t1 = b.type({I32}, {});
+  // local.get 0; i32.load; local.set 1 -- the local is never read.
+  b.func(t1, {{1, I32}}, {0x20, 0x00, 0x28, 0x02, 0x00, 0x21, 0x01}, "load_into_dead_local");
+  // The loaded value is used only when the second parameter is nonzero.
+  uint32_t t2 = b.type({I32, I32}, {I32});
+  b.func(t2, {{1, I32}},
+         {0x20, 0x00, 0x28, 0x02, 0x00, 0x21, 0x02,        // l2 = load(l0)
+          0x20, 0x01, 0x04, 0x7F, 0x20, 0x02, 0x05, 0x41,  // if l1 then l2
+          0x00, 0x0B},                                     // else 0
+         "load_used_in_a_branch");
+  // store [0] = 1; drop load(l0); store [4] = 2: after a trap in the load,
+  // the first store is visible and the second never happened.
+  b.func(t1, {},
+         {0x41, 0x00, 0x41, 0x01, 0x36, 0x02, 0x00,  //
+          0x20, 0x00, 0x28, 0x02, 0x00, 0x1A,        //
+          0x41, 0x04, 0x41, 0x02, 0x36, 0x02, 0x00},
+         "store_load_store");
+  uint32_t r = b.type({I32}, {I32});
+  b.func(r, {}, {0x20, 0x00, 0x28, 0x02, 0x00}, "load");
+  load(b.build());
+  const std::string oob = trap_text("out of bounds memory access", {"load_into_dead_local"});
+  EXPECT_EQ(both("load_into_dead_local", {i32(0)}), "");
+  EXPECT_EQ(both("load_into_dead_local", {i32(65536)}), oob);
+  EXPECT_EQ(both("load_used_in_a_branch", {i32(65536), i32(0)}),
+            trap_text("out of bounds memory access", {"load_used_in_a_branch"}));
+  EXPECT_EQ(both("load_used_in_a_branch", {i32(0), i32(0)}), "i32:0");
+  EXPECT_EQ(both("store_load_store", {i32(65536)}), trap_text("out of bounds memory access", {"store_load_store"}));
+  EXPECT_EQ(both("load", {i32(0)}), "i32:1");
+  EXPECT_EQ(both("load", {i32(4)}), "i32:0");
+}
+
 TEST_F(Parity, OutOfBoundsStoreWithALargeStaticOffset) {
   ModuleBuilder b;
   b.memory(1);
