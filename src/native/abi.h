@@ -71,10 +71,15 @@ typedef struct wp_runtime {
 
 /* One per instance. Pointers here never change once the instance runs
  * (a linear memory's base never moves), so functions load them once. */
+#define WP_CTX_GLOBALS 4
 typedef struct wp_ctx {
   uint8_t* mem;                 /* memory 0's base, or 0 */
   const wp_runtime* rt;
   uint64_t** globals;           /* global index -> its 64-bit cell */
+  /* The cells of globals 0..WP_CTX_GLOBALS-1 (if the module has them) once
+   * more, one load from ctx rather than two: global 0 of a wasm-ld module is
+   * __stack_pointer, which most functions read on entry. */
+  uint64_t* global_cells[WP_CTX_GLOBALS];
   wp_table** tables;            /* table index -> view */
   const wp_func** funcs;        /* function index -> reference */
   const uint32_t* type_ids;     /* module type index -> store type id */

@@ -414,6 +414,7 @@ std::expected<void, std::string> NativeEngine::prepare(runtime::Instance& instan
   ni->ctx.mem = instance.memories.empty() ? nullptr : instance.memories[0]->data();
   ni->ctx.rt = &kRuntime;
   ni->ctx.globals = ni->globals.data();
+  for (size_t g = 0; g < WP_CTX_GLOBALS && g < ni->globals.size(); ++g) ni->ctx.global_cells[g] = ni->globals[g];
   ni->ctx.tables = ni->tables.data();
   ni->ctx.funcs = ni->funcs.data();
   ni->ctx.type_ids = instance.type_ids.data();

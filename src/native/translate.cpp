@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "native/abi.h"
 #include "native/texts.h"
 #include "wasm/instr_reader.h"
 
@@ -817,7 +818,10 @@ std::expected<std::string, std::string> FunctionTranslator::run() {
   for (auto [pos, l] : vars_) s += fmt::format("  {} s{}{};\n", ctype(l), pos, l);
   for (const auto& d : extra_decls_) s += "  " + d + "\n";
   if (uses_memory_) s += "  uint8_t* const M = ctx->mem;\n";
-  for (uint32_t g : globals_) s += fmt::format("  uint64_t* const G{} = ctx->globals[{}];\n", g, g);
+  for (uint32_t g : globals_) {
+    s += g < WP_CTX_GLOBALS ? fmt::format("  uint64_t* const G{} = ctx->global_cells[{}];\n", g, g)
+                            : fmt::format("  uint64_t* const G{} = ctx->globals[{}];\n", g, g);
+  }
   for (uint32_t t : tables_) s += fmt::format("  const wp_table* const T{} = ctx->tables[{}];\n", t, t);
   s += out_;
   s += "}\n\n";
