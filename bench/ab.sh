@@ -4,7 +4,7 @@
 #  - instructions: callgrind's count for one run of each (deterministic, so
 #    a 1% change shows; it does not weigh cache misses or dependencies);
 #  - CPU time in pairs: A and B at the same time, each pinned to one core
-#    (taskset), cores swapped every run, CPU seconds summed; a change of a
+#    (taskset), cores swapped every run, medians compared; a change of a
 #    few percent still needs several sets of pairs to be told from noise.
 # A benchmark, not a test: it fails only when A and B print different output.
 #
@@ -74,15 +74,7 @@ ia=$(count "$A" "$DIST_A"); ib=$(count "$B" "$DIST_B")
 printf "instructions (%s): A %d  B %d  B/A %s\n" "$COUNT_ARGS" "$ia" "$ib" "$(awk "BEGIN{printf \"%.4f\", $ib / $ia}")"
 
 [ "$PAIRS" -gt 0 ] || exit 0
-ta=0; tb=0
-for ((i = 0; i < PAIRS; i++)); do
-  # shellcheck disable=SC2046
-  taskset -c $((i % 2)) /usr/bin/time -f "%U %S" -o "$tmp/ta" $(run_cmd "$A" "$DIST_A" "$TIME_ARGS") >/dev/null 2>&1 &
-  pa=$!
-  # shellcheck disable=SC2046
-  taskset -c $(((i + 1) % 2)) /usr/bin/time -f "%U %S" -o "$tmp/tb" $(run_cmd "$B" "$DIST_B" "$TIME_ARGS") >/dev/null 2>&1 &
-  pb=$!
-  wait $pa && wait $pb || { echo "ab.sh: a timed run failed" >&2; exit 1; }
-  ta=$(awk -v t="$ta" '{print t + $1 + $2}' "$tmp/ta"); tb=$(awk -v t="$tb" '{print t + $1 + $2}' "$tmp/tb")
-done
-echo "CPU s over $PAIRS pairs ($TIME_ARGS): A $ta  B $tb  B/A $(awk "BEGIN{printf \"%.3f\", $tb / $ta}")"
+WARMUP=0 RUNS=$PAIRS
+read -r _ ca _ cb < <(paired_time "$(run_cmd "$A" "$DIST_A" "$TIME_ARGS")" "$(run_cmd "$B" "$DIST_B" "$TIME_ARGS")")
+[ "$ca" != error ] && [ "$cb" != error ] || { echo "ab.sh: a timed run failed" >&2; exit 1; }
+echo "median CPU s of $PAIRS pairs ($TIME_ARGS): A $ca  B $cb  B/A $(awk "BEGIN{printf \"%.3f\", $cb / $ca}")"

@@ -45,3 +45,27 @@ time_cmd() {
   # shellcheck disable=SC2086
   python3 "$ROOT/bench/timeit.py" --runs "$RUNS" --warmup 1 -- $1
 }
+
+# Paired timing (bench/test.sh --paired, bench/ab.sh): runs command A (a
+# string, word-split) and command B at once, A on core 0 and B on core 1,
+# then swapped, RUNS times after WARMUP untimed pairs; prints "WALL_A CPU_A
+# WALL_B CPU_B", the medians ("error" for a runner that failed).
+paired_time() { # A B
+  local tmp i a b wa=() ca=() wb=() cb=() fa=0 fb=0
+  tmp=$(mktemp -d)
+  for ((i = 0; i < WARMUP + RUNS; i++)); do
+    local core_a=$((i % 2)) core_b=$(((i + 1) % 2))
+    # shellcheck disable=SC2086
+    taskset -c $core_a /usr/bin/time -f "%e %U %S" -o "$tmp/a" $1 >/dev/null 2>&1 & a=$!
+    # shellcheck disable=SC2086
+    taskset -c $core_b /usr/bin/time -f "%e %U %S" -o "$tmp/b" $2 >/dev/null 2>&1 & b=$!
+    wait $a || fa=1
+    wait $b || fb=1
+    [ $i -lt "$WARMUP" ] && continue
+    read -r w u s < <(tail -n 1 "$tmp/a"); wa+=("$w"); ca+=("$(awk "BEGIN{print $u + $s}")")
+    read -r w u s < <(tail -n 1 "$tmp/b"); wb+=("$w"); cb+=("$(awk "BEGIN{print $u + $s}")")
+  done
+  rm -rf "$tmp"
+  if [ $fa = 1 ]; then printf "error error "; else printf "%s %s " "$(median_of "${wa[@]}")" "$(median_of "${ca[@]}")"; fi
+  if [ $fb = 1 ]; then echo "error error"; else echo "$(median_of "${wb[@]}") $(median_of "${cb[@]}")"; fi
+}

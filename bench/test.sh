@@ -29,6 +29,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"   # paired_time (its ratio and time_cmd are redefined below)
 OUT="${BENCH_OUT:-$ROOT/build/bench}"
 WASIPY="${WASIPY:-$ROOT/build/wasipy}"
 NODE_RUNNER="${NODE_RUNNER:-$ROOT/../shared/peers/node-wasi-run.mjs}"
@@ -67,30 +69,6 @@ listed() { sed 's/#.*//; s/[[:space:]]*$//; /^$/d' "$SUBSETS/$1" | { if [ "$2" =
 
 time_cmd() { python3 "$ROOT/bench/timeit.py" --runs "$RUNS" --warmup "$WARMUP" -- "$@" || echo "error error"; }
 
-# --paired: runs command A (a string, word-split) and command B at once, A on
-# core 0 and B on core 1, then swapped, RUNS times after WARMUP untimed
-# pairs; prints "WALL_A CPU_A WALL_B CPU_B", the medians ("error" for a
-# runner that failed).
-paired_time() { # A B
-  local tmp i a b wa=() ca=() wb=() cb=() fa=0 fb=0
-  tmp=$(mktemp -d)
-  for ((i = 0; i < WARMUP + RUNS; i++)); do
-    local core_a=$((i % 2)) core_b=$(((i + 1) % 2))
-    # shellcheck disable=SC2086
-    taskset -c $core_a /usr/bin/time -f "%e %U %S" -o "$tmp/a" $1 >/dev/null 2>&1 & a=$!
-    # shellcheck disable=SC2086
-    taskset -c $core_b /usr/bin/time -f "%e %U %S" -o "$tmp/b" $2 >/dev/null 2>&1 & b=$!
-    wait $a || fa=1
-    wait $b || fb=1
-    [ $i -lt "$WARMUP" ] && continue
-    read -r w u s < <(tail -n 1 "$tmp/a"); wa+=("$w"); ca+=("$(awk "BEGIN{print $u + $s}")")
-    read -r w u s < <(tail -n 1 "$tmp/b"); wb+=("$w"); cb+=("$(awk "BEGIN{print $u + $s}")")
-  done
-  rm -rf "$tmp"
-  median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
-  if [ $fa = 1 ]; then printf "error error "; else printf "%s %s " "$(median "${wa[@]}")" "$(median "${ca[@]}")"; fi
-  if [ $fb = 1 ]; then echo "error error"; else echo "$(median "${wb[@]}") $(median "${cb[@]}")"; fi
-}
 ratio() {
   if [[ "$1" =~ ^[0-9.]+$ && "$2" =~ ^[0-9.]+$ ]] && awk "BEGIN{exit !($2 > 0)}"; then
     awk "BEGIN{printf \"%.1fx\", $1 / $2}"

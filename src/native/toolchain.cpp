@@ -130,10 +130,11 @@ std::optional<Toolchain> find_toolchain() {
     // with stores and calls. Declaring that memory accesses may throw says
     // most of that to gcc; its sinking pass still moves a load into the
     // only branch that uses its value, so that pass is off. The prelude
-    // then drops its per-load asm barrier (prelude.h, WP_LOAD). Measured with callgrind against the barrier:
-    // bench/python/cpu.py 2,336 M -> 2,251 M instructions, big-integer
-    // arithmetic (x_divrem) 717 M -> 673 M; compile CPU unchanged (0.983x
-    // on every tenth unit of python.wasm, paired).
+    // then drops its per-load asm barrier (prelude.h, WP_LOAD). Measured
+    // with callgrind against the barrier: bench/python/cpu.py 2,336 M ->
+    // 2,253 M instructions, bench/python/bigint.py 1,130 M -> 1,088 M;
+    // compile CPU unchanged (0.983x on every tenth unit of python.wasm,
+    // paired).
     tc.flags.insert(tc.flags.end(), {"-fexceptions", "-fnon-call-exceptions", "-fno-delete-dead-exceptions",
                                      "-fno-tree-sink", "-DWP_ACCESSES_MAY_TRAP"});
     tc.optimize_large.insert(tc.optimize_large.end(), {"-fira-region=one", "-free", "-fcaller-saves"});
