@@ -66,9 +66,10 @@ $(run_cmd "$B" "$DIST_B" "$COUNT_ARGS") >"$tmp/out-b"
 cmp -s "$tmp/out-a" "$tmp/out-b" || { echo "ab.sh: A and B print different output:"; diff "$tmp/out-a" "$tmp/out-b" | head -n 5; exit 1; }
 
 count() { # WASIPY DIST -> instructions
+  # --trace-children: A or B may be a script that sets the environment.
   # shellcheck disable=SC2046
-  valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" $(run_cmd "$1" "$2" "$COUNT_ARGS") 2>&1 >/dev/null |
-    sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+  valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$tmp/cg.%p" $(run_cmd "$1" "$2" "$COUNT_ARGS") 2>&1 >/dev/null |
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p' | tail -n 1
 }
 ia=$(count "$A" "$DIST_A"); ib=$(count "$B" "$DIST_B")
 printf "instructions (%s): A %d  B %d  B/A %s\n" "$COUNT_ARGS" "$ia" "$ib" "$(awk "BEGIN{printf \"%.4f\", $ib / $ia}")"

@@ -769,6 +769,12 @@ L_BrIfI64Nez:
 
 host_trapped: {
   Trap t = std::move(*host_trap);
+  // An exit is not an error and has no backtrace (the native tier skips
+  // the walk, which every program's exit would pay).
+  if (t.kind == TrapKind::Exit) {
+    st->depth = entry_depth;
+    return t;
+  }
   // The host function is the innermost frame of the backtrace.
   if (t.backtrace.empty() && host_callee) t.backtrace.push_back(host_callee->display_name());
   t.backtrace.push_back(fn->func->display_name());

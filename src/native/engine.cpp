@@ -91,9 +91,12 @@ _Unwind_Reason_Code note_frame(_Unwind_Context* context, void* arg) {
 [[noreturn]] void raise(TrapKind kind) {
   GuestCall* g = t_call;
   g->kind = kind;
+  // An exit is not an error: no backtrace, nor the walk for it, which
+  // every program's exit would pay.
+  bool exiting = kind == TrapKind::HostError && g->host_trap && g->host_trap->kind == TrapKind::Exit;
   // Generated code never runs inside malloc, so the walk may allocate even
   // from the fault handler (faults elsewhere are not turned into traps).
-  _Unwind_Backtrace(note_frame, g);
+  if (!exiting) _Unwind_Backtrace(note_frame, g);
   siglongjmp(g->resume, 1);
 }
 
@@ -274,6 +277,7 @@ void* guest_thread_main(void* arg) {
 
 Trap trap_with_backtrace(GuestCall& g) {
   Trap t = g.kind == TrapKind::HostError && g.host_trap ? std::move(*g.host_trap) : Trap::of(g.kind);
+  if (t.kind == TrapKind::Exit) return t;
   if (g.kind == TrapKind::HostError && t.backtrace.empty() && g.host_callee) t.backtrace.push_back(g.host_callee->display_name());
   for (const void* code : g.frames) t.backtrace.push_back(g.functions->find(code)->display_name());
   return t;
