@@ -57,8 +57,6 @@ typedef struct wp_runtime {
   uint32_t (*memory_grow)(struct wp_ctx*, uint32_t delta);
   void (*memory_init)(struct wp_ctx*, uint32_t segment, uint32_t dst, uint32_t src, uint32_t n);
   void (*data_drop)(struct wp_ctx*, uint32_t segment);
-  void (*memory_copy)(struct wp_ctx*, uint32_t dst, uint32_t src, uint32_t n);
-  void (*memory_fill)(struct wp_ctx*, uint32_t dst, uint32_t value, uint32_t n);
   uint64_t (*table_get)(struct wp_ctx*, uint32_t table, uint32_t index);
   void (*table_set)(struct wp_ctx*, uint32_t table, uint32_t index, uint64_t value);
   uint32_t (*table_size)(struct wp_ctx*, uint32_t table);
@@ -74,6 +72,7 @@ typedef struct wp_runtime {
 #define WP_CTX_GLOBALS 4
 typedef struct wp_ctx {
   uint8_t* mem;                 /* memory 0's base, or 0 */
+  const uint64_t* mem_bytes;    /* memory 0's current size in bytes (memory.grow changes it), or 0 */
   const wp_runtime* rt;
   uint64_t** globals;           /* global index -> its 64-bit cell */
   /* The cells of globals 0..WP_CTX_GLOBALS-1 (if the module has them) once

@@ -137,16 +137,6 @@ void rt_memory_init(wp_ctx* c, uint32_t seg, uint32_t d, uint32_t s, uint32_t n)
   if (n) std::memcpy(m.data() + d, bytes.data() + s, n);
 }
 void rt_data_drop(wp_ctx* c, uint32_t seg) { instance_of(c).datas[seg] = {}; }
-void rt_memory_copy(wp_ctx* c, uint32_t d, uint32_t s, uint32_t n) {
-  auto& m = memory0(c);
-  if (!m.in_bounds(d, n) || !m.in_bounds(s, n)) raise(TrapKind::MemoryOutOfBounds);
-  std::memmove(m.data() + d, m.data() + s, n);
-}
-void rt_memory_fill(wp_ctx* c, uint32_t d, uint32_t v, uint32_t n) {
-  auto& m = memory0(c);
-  if (!m.in_bounds(d, n)) raise(TrapKind::MemoryOutOfBounds);
-  std::memset(m.data() + d, int(uint8_t(v)), n);
-}
 
 runtime::Table& table(wp_ctx* c, uint32_t t) { return *instance_of(c).tables[t]; }
 
@@ -184,9 +174,9 @@ void rt_table_init(wp_ctx* c, uint32_t t, uint32_t seg, uint32_t d, uint32_t s, 
 void rt_elem_drop(wp_ctx* c, uint32_t seg) { instance_of(c).elems[seg].clear(); }
 
 const wp_runtime kRuntime = {
-    rt_trap,        rt_call_host,  rt_memory_size, rt_memory_grow, rt_memory_init, rt_data_drop,
-    rt_memory_copy, rt_memory_fill, rt_table_get,  rt_table_set,   rt_table_size,  rt_table_grow,
-    rt_table_fill,  rt_table_copy, rt_table_init,  rt_elem_drop,
+    rt_trap,       rt_call_host,  rt_memory_size, rt_memory_grow, rt_memory_init, rt_data_drop,
+    rt_table_get,  rt_table_set,  rt_table_size,  rt_table_grow,  rt_table_fill,  rt_table_copy,
+    rt_table_init, rt_elem_drop,
 };
 
 // ---- Faults ----
@@ -416,6 +406,7 @@ std::expected<void, std::string> NativeEngine::prepare(runtime::Instance& instan
   for (auto* t : instance.tables) ni->tables.push_back(reinterpret_cast<wp_table*>(&t->view));
   for (auto* f : instance.funcs) ni->funcs.push_back(reinterpret_cast<const wp_func*>(f));
   ni->ctx.mem = instance.memories.empty() ? nullptr : instance.memories[0]->data();
+  ni->ctx.mem_bytes = instance.memories.empty() ? nullptr : instance.memories[0]->size_cell();
   ni->ctx.rt = &kRuntime;
   ni->ctx.globals = ni->globals.data();
   for (size_t g = 0; g < WP_CTX_GLOBALS && g < ni->globals.size(); ++g) ni->ctx.global_cells[g] = ni->globals[g];

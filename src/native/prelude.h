@@ -54,6 +54,20 @@ WP_STORE(st_u64, uint64_t)
 WP_STORE(st_f32, float)
 WP_STORE(st_f64, double)
 
+/* memory.copy and memory.fill: both ranges checked before anything is
+ * written, then one libc call. Inline rather than through wp_runtime: a
+ * guest's memcpy may be exactly this instruction (python.wasm's is), called
+ * for a few bytes at a time. */
+WP_INLINE void wp_memory_copy(wp_ctx* c, uint8_t* m, uint32_t d, uint32_t s, uint32_t n) {
+  uint64_t size = *c->mem_bytes;
+  if (WP_UNLIKELY((uint64_t)d + n > size || (uint64_t)s + n > size)) wp_trap(c, WP_TRAP_MEMORY_OOB);
+  memmove(m + d, m + s, n);
+}
+WP_INLINE void wp_memory_fill(wp_ctx* c, uint8_t* m, uint32_t d, uint32_t v, uint32_t n) {
+  if (WP_UNLIKELY((uint64_t)d + n > *c->mem_bytes)) wp_trap(c, WP_TRAP_MEMORY_OOB);
+  memset(m + d, (int)(uint8_t)v, n);
+}
+
 /* Bits <-> floats without changing a NaN's payload. */
 WP_INLINE float f32_bits(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
 WP_INLINE double f64_bits(uint64_t b) { double d; memcpy(&d, &b, 8); return d; }

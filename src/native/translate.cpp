@@ -739,14 +739,16 @@ std::expected<std::string, std::string> FunctionTranslator::run() {
         std::string n = pop();
         std::string s = pop();
         std::string d = pop();
-        line(fmt::format("ctx->rt->memory_copy(ctx, {}, {}, {});", d, s, n));
+        uses_memory_ = true;
+        line(fmt::format("wp_memory_copy(ctx, M, {}, {}, {});", d, s, n));
         break;
       }
       case Opcode::MemoryFill: {
         std::string n = pop();
         std::string v = pop();
         std::string d = pop();
-        line(fmt::format("ctx->rt->memory_fill(ctx, {}, {}, {});", d, v, n));
+        uses_memory_ = true;
+        line(fmt::format("wp_memory_fill(ctx, M, {}, {}, {});", d, v, n));
         break;
       }
       case Opcode::I32Const:

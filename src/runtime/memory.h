@@ -20,6 +20,8 @@ class Memory {
 
   uint8_t* data() const { return base_; }
   uint64_t size() const { return size_; }  ///< in bytes
+  /// Where size() is kept, for native code to read it directly.
+  const uint64_t* size_cell() const { return &size_; }
   uint64_t pages() const { return size_ / wasm::kPageSize; }
   wasm::MemoryType type() const;
 
