@@ -74,7 +74,8 @@ int build_command(const std::vector<std::string>& args, std::ostream& out, std::
   CLI::App app(
       "Build CPython for WASI from Debian's python3.11 source package (or --source TARBALL) with Debian's "
       "wasm32-wasi toolchain, and install it into wasipy's cache. A second build with the same inputs is "
-      "instant. The first one built becomes the default.",
+      "instant. The first one built becomes the default, and so does a build of Debian's python3.11 whose "
+      "recipe changed (a newer wasipy) when the default is an older build of it.",
       "wasipy python build");
   std::string source;
   app.add_option("--source", source, "a CPython source tarball instead of Debian's python3.11")->type_name("TARBALL");
@@ -100,7 +101,11 @@ int build_command(const std::vector<std::string>& args, std::ostream& out, std::
     return kExitFailure;
   }
   out << describe(r->dist) << '\n';
-  if (r->made_default) out << "it is now the default\n";
+  if (!r->replaced_default.empty()) {
+    out << fmt::format("it is now the default, in place of {} (an older build of the same source)\n", r->replaced_default);
+  } else if (r->made_default) {
+    out << "it is now the default\n";
+  }
   return kExitOk;
 }
 

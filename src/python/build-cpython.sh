@@ -225,7 +225,7 @@ KEY_INPUT=$(
   echo "cpython $(basename "$PY_TARBALL") $(sha256 "$PY_TARBALL")"
   for p in "${LIB_PKGS[@]}"; do echo "$p $(basename "${LIB_TARBALL[$p]}") $(sha256 "${LIB_TARBALL[$p]}")"; done
   echo "script $(sha256 "$SCRIPT_PATH")"
-  for h in "$COMPAT_DIR"/*.h; do echo "compat $(basename "$h") $(sha256 "$h")"; done
+  for h in "$COMPAT_DIR"/*.h "$COMPAT_DIR"/*.c; do echo "compat $(basename "$h") $(sha256 "$h")"; done
   echo "clang $CLANG_VERSION"
   echo "wasi-libc $WASI_LIBC_VERSION"
 )
@@ -454,8 +454,12 @@ step "build python.wasm (make -j$JOBS; stack $WASM_STACK_SIZE bytes, recursion l
 # nothing WASI lacks (its arenas come from malloc). (-mbulk-memory, to turn
 # memcpy/memset into memory.copy/fill, makes clang 14 treat wasi-libc's
 # errno as real thread-local storage and fail: not used.)
+# wasi-compat/memory.c: memcpy/memmove/memset as memory.copy/fill, built
+# alone with -mbulk-memory and linked ahead of wasi-libc's (see the file).
+MEMORY_O="$WORK/compat-memory.o"
+run "$WCC" -O2 -mbulk-memory -c "$COMPAT_DIR/memory.c" -o "$MEMORY_O"
 MAKE_VARS=(
-  "LDFLAGS_NODIST=-z stack-size=$WASM_STACK_SIZE -Wl,--initial-memory=$WASM_INITIAL_MEMORY"
+  "LDFLAGS_NODIST=-z stack-size=$WASM_STACK_SIZE -Wl,--initial-memory=$WASM_INITIAL_MEMORY $MEMORY_O"
   "CFLAGS_NODIST=-DPy_DEFAULT_RECURSION_LIMIT=$RECURSION_LIMIT -include $COMPAT_DIR/cpython.h"
 )
 if ! done_stamp make; then
@@ -471,6 +475,9 @@ cd "$BUILDDIR"
 for init in PyInit_zlib PyInit__bz2 PyInit__lzma PyInit__sqlite3; do
   grep -q "$init" Modules/config.c || { say "$init is not in Modules/config.c: the module is not linked in"; false; }
 done
+# memcpy is wasi-compat/memory.c's (one memory.copy), not wasi-libc's loop.
+llvm-objdump-14 -d python.wasm | grep -A8 '^[0-9a-f]* <memcpy>:' | grep -q 'memory.copy' ||
+  { say "python.wasm's memcpy is not wasi-compat/memory.c's memory.copy: wasi-libc's was linked"; false; }
 # The first global of a wasm-ld module is __stack_pointer; with --stack-first
 # its initial value is the stack size (rounded up to 16).
 STACK_TOP=$("$BUILD_PYTHON" - python.wasm <<'EOF'

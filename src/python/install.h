@@ -67,6 +67,9 @@ struct BuildOptions {
 struct BuildResult {
   Distribution dist;
   bool made_default = false;
+  /// The default it took over from: an older build of Debian's python3.11
+  /// (the result is one too), empty otherwise.
+  std::string replaced_default;
 };
 /// Runs the build script, passing each line it prints on stderr to
 /// `progress` as it comes; the distribution is the last line of its stdout.

@@ -329,6 +329,57 @@ TEST_F(Build, StreamsProgressAndRegistersTheResultAsDefault) {
   EXPECT_TRUE(has_recorded_default());
 }
 
+class Rebuild : public Build {
+ protected:
+  void built(const std::string& key, const std::string& from) {
+    make_layout(registry_dir() / key, "3.11.2");
+    write_file(registry_dir() / key / "wasipy-dist.json",
+               R"({"version": "3.11.2", "python": "3.11", "key": ")" + key + R"(", "source": {"from": ")" + from +
+                   R"("}})");
+  }
+  std::expected<BuildResult, std::string> build_to(const std::string& key, std::optional<std::string> source = {}) {
+    BuildOptions o;
+    o.script = script("echo \"$WASIPY_CACHE_DIR/python/" + key + "\"\n");
+    o.source = std::move(source);
+    return build_distribution(o, [](const std::string&) {});
+  }
+};
+
+TEST_F(Rebuild, ANewerBuildOfDebiansSourceTakesOverTheDefault) {
+  built("1111111111111111", "apt-get source python3.11 (bookworm)");
+  ASSERT_TRUE(set_default("1111111111111111"));
+  built("2222222222222222", "apt-get source python3.11 (bookworm)");
+  auto r = build_to("2222222222222222");
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_TRUE(r->made_default);
+  EXPECT_EQ(r->replaced_default, "1111111111111111");
+  EXPECT_TRUE(r->dist.is_default);
+  EXPECT_EQ(default_distribution()->key, "2222222222222222");
+  // Built again with the same inputs: nothing changes.
+  r = build_to("2222222222222222");
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_FALSE(r->made_default);
+  EXPECT_TRUE(r->replaced_default.empty());
+}
+
+TEST_F(Rebuild, ADefaultChosenOtherwiseStays) {
+  // Added from a folder: the user's own build stays the default.
+  built("1111111111111111", "wasipy python add");
+  ASSERT_TRUE(set_default("1111111111111111"));
+  built("2222222222222222", "apt-get source python3.11 (bookworm)");
+  auto r = build_to("2222222222222222");
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_FALSE(r->made_default);
+  EXPECT_EQ(default_distribution()->key, "1111111111111111");
+  // A build from another source tarball does not take over a Debian build.
+  ASSERT_TRUE(set_default("2222222222222222"));
+  built("3333333333333333", "--source");
+  r = build_to("3333333333333333", "/x/Python-3.11.9.tgz");
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_FALSE(r->made_default);
+  EXPECT_EQ(default_distribution()->key, "2222222222222222");
+}
+
 TEST_F(Build, AFailureIsTheScriptsReasonAndLog) {
   BuildOptions o;
   o.script = script(
