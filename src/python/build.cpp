@@ -9,10 +9,7 @@
 #include <climits>
 #include <cstring>
 
-#include <fstream>
-
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "python/install.h"
 
@@ -21,20 +18,6 @@ extern char** environ;
 namespace wasipy::python {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-// Whether build-cpython.sh made `d` from Debian's python3.11 (not from a
-// --source tarball, nor added with `wasipy python add`).
-bool built_from_debian_source(const Distribution& d) {
-  std::ifstream in(d.root / "wasipy-dist.json");
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.contains("source") || !j["source"].is_object()) return false;
-  const auto& from = j["source"]["from"];
-  return from.is_string() && from.get<std::string>().starts_with("apt-get source python3.11");
-}
-
-}  // namespace
 
 std::expected<fs::path, std::string> locate_share_file(const std::string& name) {
   std::error_code ec;
@@ -173,7 +156,7 @@ std::expected<BuildResult, std::string> build_distribution(const BuildOptions& o
     // when that one was built the same way, is the same CPython built by a
     // newer recipe (the script or its compat files changed): it takes over.
     auto current = default_distribution();
-    if (current && current->key != dist->key && built_from_debian_source(*current)) {
+    if (current && current->key != dist->key && current->made_from.starts_with("apt-get source python3.11")) {
       if (auto r = set_default_key(dist->key); !r) return std::unexpected(r.error());
       result.made_default = true;
       result.replaced_default = current->key;

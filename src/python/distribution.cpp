@@ -118,6 +118,8 @@ std::expected<Distribution, std::string> read_distribution(const fs::path& dir) 
   d.key = dir.filename().string();
   if (j.contains("version") && j["version"].is_string()) d.version = j["version"].get<std::string>();
   if (j.contains("python") && j["python"].is_string()) d.minor = j["python"].get<std::string>();
+  if (j.contains("source") && j["source"].is_object() && j["source"].contains("from") && j["source"]["from"].is_string())
+    d.made_from = j["source"]["from"].get<std::string>();
   if (d.version.empty() || d.minor.empty())
     return std::unexpected(fmt::format("{}: wasipy-dist.json has no \"version\" or \"python\"", dir.string()));
   if (!fs::is_regular_file(d.python_wasm(), ec)) return std::unexpected(fmt::format("{}: no python.wasm", dir.string()));

@@ -15,6 +15,9 @@ struct Distribution {
   std::string version;         ///< "3.11.2"
   std::string minor;           ///< "3.11"
   std::string key;             ///< its folder name in the cache
+  /// How it was made: wasipy-dist.json's source.from ("apt-get source
+  /// python3.11 (bookworm)", "--source", "wasipy python add"), or empty.
+  std::string made_from;
   bool is_default = false;
 
   std::filesystem::path python_wasm() const { return root / "python.wasm"; }
